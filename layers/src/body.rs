@@ -1,0 +1,280 @@
+//! A request/response body that is cheap to copy when it is buffered.
+//!
+//! [`Body`] is either empty, a buffered [`Bytes`] (cloning it is a reference-count bump, so
+//! retries, redirects and auth challenges can replay it byte for byte) or a stream (which can be
+//! sent once and never replayed). [`ReplayBody`] is the small trait the replaying layers ask of a
+//! body type.
+
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body::{Frame, SizeHint};
+use http_body_util::{combinators::UnsyncBoxBody, BodyExt, Empty, Full};
+
+use crate::BoxError;
+
+/// An HTTP body: empty, buffered (replayable) or streaming (sent once).
+///
+/// ```
+/// use tower_requests_layers::Body;
+/// let body = Body::from("hello");
+/// let copy = body.try_clone().expect("buffered bodies can be cloned");
+/// assert_eq!(copy.as_bytes(), Some(&b"hello"[..]));
+/// ```
+pub struct Body {
+    inner: Inner,
+}
+
+enum Inner {
+    Empty,
+    Full(Bytes),
+    Streaming(UnsyncBoxBody<Bytes, BoxError>),
+}
+
+impl Body {
+    /// An empty body.
+    pub const fn empty() -> Self {
+        Body {
+            inner: Inner::Empty,
+        }
+    }
+
+    /// A buffered body that can be replayed.
+    pub fn full(bytes: impl Into<Bytes>) -> Self {
+        let bytes = bytes.into();
+        if bytes.is_empty() {
+            return Body::empty();
+        }
+        Body {
+            inner: Inner::Full(bytes),
+        }
+    }
+
+    /// A streaming body around any [`http_body::Body`] with `Bytes` frames. It is sent once:
+    /// layers that would need to replay it (retry, 307/308 redirects) fail with a clear error.
+    pub fn wrap<B>(body: B) -> Self
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        Body {
+            inner: Inner::Streaming(body.map_err(Into::into).boxed_unsync()),
+        }
+    }
+
+    /// A streaming body from a stream of byte chunks.
+    pub fn wrap_stream<S, T, E>(stream: S) -> Self
+    where
+        S: futures_util::Stream<Item = Result<T, E>> + Send + 'static,
+        T: Into<Bytes>,
+        E: Into<BoxError>,
+    {
+        use futures_util::StreamExt;
+        let frames = stream.map(|chunk| chunk.map(|c| Frame::data(c.into())).map_err(Into::into));
+        Body::wrap(http_body_util::StreamBody::new(frames))
+    }
+
+    /// A copy of this body: `Some` for empty and buffered bodies, `None` for streams.
+    pub fn try_clone(&self) -> Option<Body> {
+        match &self.inner {
+            Inner::Empty => Some(Body::empty()),
+            Inner::Full(bytes) => Some(Body {
+                inner: Inner::Full(bytes.clone()),
+            }),
+            Inner::Streaming(_) => None,
+        }
+    }
+
+    /// The bytes of a buffered body (`Some(b"")` when empty), `None` for a stream.
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match &self.inner {
+            Inner::Empty => Some(&[]),
+            Inner::Full(bytes) => Some(bytes),
+            Inner::Streaming(_) => None,
+        }
+    }
+
+    /// Whether this body is a stream (and so cannot be replayed).
+    pub fn is_streaming(&self) -> bool {
+        matches!(self.inner, Inner::Streaming(_))
+    }
+}
+
+impl Default for Body {
+    fn default() -> Self {
+        Body::empty()
+    }
+}
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.inner {
+            Inner::Empty => f.write_str("Body::Empty"),
+            Inner::Full(b) => write!(f, "Body::Full({} bytes)", b.len()),
+            Inner::Streaming(_) => f.write_str("Body::Streaming"),
+        }
+    }
+}
+
+impl http_body::Body for Body {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = self.get_mut();
+        match &mut this.inner {
+            Inner::Empty => Poll::Ready(None),
+            Inner::Full(_) => match std::mem::replace(&mut this.inner, Inner::Empty) {
+                Inner::Full(bytes) => Poll::Ready(Some(Ok(Frame::data(bytes)))),
+                _ => unreachable!("matched Full above"),
+            },
+            Inner::Streaming(body) => Pin::new(body).poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.inner {
+            Inner::Empty => true,
+            Inner::Full(_) => false,
+            Inner::Streaming(body) => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.inner {
+            Inner::Empty => SizeHint::with_exact(0),
+            Inner::Full(bytes) => SizeHint::with_exact(bytes.len() as u64),
+            Inner::Streaming(body) => body.size_hint(),
+        }
+    }
+}
+
+impl From<Bytes> for Body {
+    fn from(b: Bytes) -> Self {
+        Body::full(b)
+    }
+}
+impl From<Vec<u8>> for Body {
+    fn from(b: Vec<u8>) -> Self {
+        Body::full(b)
+    }
+}
+impl From<String> for Body {
+    fn from(s: String) -> Self {
+        Body::full(s)
+    }
+}
+impl From<&'static str> for Body {
+    fn from(s: &'static str) -> Self {
+        Body::full(Bytes::from_static(s.as_bytes()))
+    }
+}
+impl From<&'static [u8]> for Body {
+    fn from(s: &'static [u8]) -> Self {
+        Body::full(Bytes::from_static(s))
+    }
+}
+impl From<Full<Bytes>> for Body {
+    fn from(b: Full<Bytes>) -> Self {
+        Body::wrap(b)
+    }
+}
+impl From<Empty<Bytes>> for Body {
+    fn from(_: Empty<Bytes>) -> Self {
+        Body::empty()
+    }
+}
+impl From<()> for Body {
+    fn from(_: ()) -> Self {
+        Body::empty()
+    }
+}
+
+/// A body type the replaying layers (retry, redirect, auth challenges) can copy.
+///
+/// Implemented for [`Body`] (empty and buffered bodies replay, streams do not),
+/// [`Full<Bytes>`], [`Empty<Bytes>`] and [`String`]. A layer that needs a copy and gets `None`
+/// fails with an error saying the body could not be replayed; it never sends an empty body in
+/// its place.
+pub trait ReplayBody: Sized {
+    /// A copy that yields the same bytes, or `None` when the body cannot be replayed.
+    fn try_clone_body(&self) -> Option<Self>;
+    /// An empty body of this type (used when a redirect turns a request into a body-less GET).
+    fn empty_body() -> Self;
+}
+
+impl ReplayBody for Body {
+    fn try_clone_body(&self) -> Option<Self> {
+        self.try_clone()
+    }
+    fn empty_body() -> Self {
+        Body::empty()
+    }
+}
+
+impl ReplayBody for Full<Bytes> {
+    fn try_clone_body(&self) -> Option<Self> {
+        Some(self.clone())
+    }
+    fn empty_body() -> Self {
+        Full::new(Bytes::new())
+    }
+}
+
+impl ReplayBody for Empty<Bytes> {
+    fn try_clone_body(&self) -> Option<Self> {
+        Some(Empty::new())
+    }
+    fn empty_body() -> Self {
+        Empty::new()
+    }
+}
+
+impl ReplayBody for String {
+    fn try_clone_body(&self) -> Option<Self> {
+        Some(self.clone())
+    }
+    fn empty_body() -> Self {
+        String::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+
+    #[tokio::test]
+    async fn buffered_body_replays_identical_bytes() {
+        let body = Body::from(vec![1u8, 2, 3]);
+        let copy = body.try_clone().unwrap();
+        assert_eq!(body.size_hint().exact(), Some(3));
+        let a = body.collect().await.unwrap().to_bytes();
+        let b = copy.collect().await.unwrap().to_bytes();
+        assert_eq!(a, b);
+        assert_eq!(&a[..], &[1, 2, 3]);
+    }
+
+    #[tokio::test]
+    async fn streaming_body_is_not_cloneable_but_streams() {
+        let chunks: Vec<Result<&'static str, std::io::Error>> = vec![Ok("ab"), Ok("cd")];
+        let body = Body::wrap_stream(futures_util::stream::iter(chunks));
+        assert!(body.is_streaming());
+        assert!(body.try_clone().is_none());
+        assert!(body.as_bytes().is_none());
+        assert_eq!(&body.collect().await.unwrap().to_bytes()[..], b"abcd");
+    }
+
+    #[test]
+    fn empty_body_is_end_of_stream() {
+        let body = Body::from("");
+        assert!(http_body::Body::is_end_stream(&body));
+        assert_eq!(body.size_hint().exact(), Some(0));
+        assert!(!Body::from("x").is_end_stream());
+    }
+}

@@ -1,0 +1,1 @@
+//! `DefaultHeadersLayer`: session-wide default headers behind a shared, runtime-mutable handle.

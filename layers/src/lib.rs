@@ -1,0 +1,44 @@
+//! The tower layers behind [tower-requests](https://docs.rs/tower-requests).
+//!
+//! Each behaviour of a `requests.Session` is one independent [`tower::Layer`] here, usable on its
+//! own over any `Service<http::Request<B>, Response = http::Response<ResB>>`, next to tower-http
+//! layers or inside an axum app. The `tower-requests` crate stacks them into a ready `Session`:
+//!
+//! ```text
+//! TotalTimeoutLayer     whole call incl. redirects, retries and body
+//! DefaultHeadersLayer   session headers, only where the request has none
+//! FollowRedirectLayer   requests' redirect policy; each hop goes through the layers below
+//! AuthLayer             Basic / Bearer / Digest / custom; origin-scoped
+//! CookieLayer           Cookie header from the jar; every Set-Cookie into the jar
+//! RetryLayer            urllib3 Retry semantics
+//! TimeoutLayer          per attempt
+//! <client>
+//! ```
+//!
+//! One cargo feature per layer: `cookies`, `headers`, `auth`, `retry`, `timeout`, `redirect`.
+//! Layers that replay a request (retry, redirect, auth challenges) need a body they can copy:
+//! see [`ReplayBody`], implemented for [`Body`], [`http_body_util::Full`], [`http_body_util::Empty`]
+//! and [`String`].
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+pub mod body;
+
+#[cfg(feature = "auth")]
+pub mod auth;
+#[cfg(feature = "cookies")]
+pub mod cookie;
+#[cfg(feature = "headers")]
+pub mod headers;
+#[cfg(feature = "redirect")]
+pub mod redirect;
+#[cfg(feature = "retry")]
+pub mod retry;
+#[cfg(feature = "timeout")]
+pub mod timeout;
+
+pub use body::{Body, ReplayBody};
+
+/// The error type every layer in this crate returns (and accepts from the service it wraps).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -1,0 +1,1 @@
+//! `FollowRedirectLayer`: redirects the way Python requests follows them, without leaking credentials.

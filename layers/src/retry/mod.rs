@@ -1,0 +1,1 @@
+//! `RetryLayer`: urllib3's `Retry` semantics on `tower::retry`.

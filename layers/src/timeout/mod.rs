@@ -1,0 +1,1 @@
+//! `TimeoutLayer` (per attempt) and `TotalTimeoutLayer` (whole call, body included).
