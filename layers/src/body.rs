@@ -52,6 +52,23 @@ impl Body {
         }
     }
 
+    /// Any body with `Bytes` frames as a [`Body`]: a `Body` is returned as it is (no extra box),
+    /// anything else becomes a stream (see [`Body::wrap`]).
+    pub fn new<B>(body: B) -> Self
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let mut slot = Some(body);
+        if let Some(body) = (&mut slot as &mut dyn std::any::Any).downcast_mut::<Option<Body>>() {
+            return body.take().unwrap_or_default();
+        }
+        match slot {
+            Some(body) => Body::wrap(body),
+            None => Body::empty(),
+        }
+    }
+
     /// A streaming body around any [`http_body::Body`] with `Bytes` frames. It is sent once:
     /// layers that would need to replay it (retry, 307/308 redirects) fail with a clear error.
     pub fn wrap<B>(body: B) -> Self
@@ -247,6 +264,7 @@ impl ReplayBody for String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http_body::Body as _;
     use http_body_util::BodyExt;
 
     #[tokio::test]
@@ -268,6 +286,14 @@ mod tests {
         assert!(body.try_clone().is_none());
         assert!(body.as_bytes().is_none());
         assert_eq!(&body.collect().await.unwrap().to_bytes()[..], b"abcd");
+    }
+
+    #[test]
+    fn new_keeps_a_body_unboxed() {
+        let body = Body::new(Body::from("abc"));
+        assert_eq!(body.as_bytes(), Some(&b"abc"[..]));
+        let other = Body::new(http_body_util::Full::new(Bytes::from_static(b"abc")));
+        assert!(other.is_streaming());
     }
 
     #[test]

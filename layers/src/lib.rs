@@ -38,7 +38,19 @@ pub mod retry;
 #[cfg(feature = "timeout")]
 pub mod timeout;
 
+#[cfg(feature = "auth")]
+pub use auth::{Auth, AuthLayer};
 pub use body::{Body, ReplayBody};
+#[cfg(feature = "cookies")]
+pub use cookie::{CookieJar, CookieLayer};
+#[cfg(feature = "headers")]
+pub use headers::{DefaultHeadersLayer, SharedHeaders};
+#[cfg(feature = "redirect")]
+pub use redirect::FollowRedirectLayer;
+#[cfg(feature = "retry")]
+pub use retry::{Retry, RetryLayer};
+#[cfg(feature = "timeout")]
+pub use timeout::{TimeoutLayer, TotalTimeoutLayer};
 
 /// The error type every layer in this crate returns (and accepts from the service it wraps).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

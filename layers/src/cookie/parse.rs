@@ -1,0 +1,480 @@
+//! Set-Cookie parsing and the storage rules of RFC 6265 / 6265bis section 5.7.
+//!
+//! Attributes are parsed by the `cookie` crate (dates in all the formats servers use, Max-Age,
+//! SameSite, ...). The name/value pair is split here because the `cookie` crate rejects the
+//! name-less cookies RFC 6265bis defines (`Set-Cookie: token` = name "", value "token").
+
+use std::net::IpAddr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use url::Url;
+
+use super::error::CookieError;
+use super::model::{Cookie, SameSite};
+
+/// RFC 6265bis: Expires and Max-Age are capped at 400 days.
+pub(crate) const MAX_AGE_CAP: Duration = Duration::from_secs(400 * 24 * 60 * 60);
+
+/// RFC 6265bis: attribute values longer than this are ignored.
+const MAX_ATTRIBUTE_VALUE: usize = 1024;
+
+/// The request side of a cookie decision, borrowed from a URL without allocating.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Origin<'a> {
+    /// Canonical host: lowercase domain, dotted IPv4, IPv6 without brackets.
+    pub host: &'a str,
+    pub is_ip: bool,
+    /// https/wss, or a potentially trustworthy host (localhost, loopback) as browsers treat it.
+    pub secure: bool,
+    pub path: &'a str,
+}
+
+impl<'a> Origin<'a> {
+    pub(crate) fn from_url(url: &'a Url) -> Result<Origin<'a>, CookieError> {
+        let host_str = url.host_str().ok_or(CookieError::NoHost)?;
+        if host_str.is_empty() {
+            return Err(CookieError::NoHost);
+        }
+        let (host, is_ip, loopback) = match url.host() {
+            Some(url::Host::Domain(_)) => {
+                let h = host_str.strip_suffix('.').unwrap_or(host_str);
+                let loopback = h == "localhost" || h.ends_with(".localhost");
+                (h, false, loopback)
+            }
+            Some(url::Host::Ipv4(ip)) => (host_str, true, ip.is_loopback()),
+            Some(url::Host::Ipv6(ip)) => {
+                let h = host_str
+                    .strip_prefix('[')
+                    .and_then(|h| h.strip_suffix(']'))
+                    .unwrap_or(host_str);
+                (h, true, ip.is_loopback())
+            }
+            None => return Err(CookieError::NoHost),
+        };
+        if host.is_empty() {
+            return Err(CookieError::NoHost);
+        }
+        let secure = matches!(url.scheme(), "https" | "wss") || loopback;
+        Ok(Origin {
+            host,
+            is_ip,
+            secure,
+            path: url.path(),
+        })
+    }
+}
+
+/// `true` for the control characters RFC 6265bis forbids anywhere in a Set-Cookie line
+/// (%x00-08 / %x0A-1F / %x7F; HTAB is allowed).
+pub(crate) fn has_forbidden_ctl(s: &str) -> bool {
+    s.bytes()
+        .any(|b| matches!(b, 0x00..=0x08 | 0x0A..=0x1F | 0x7F))
+}
+
+fn trim_wsp(s: &str) -> &str {
+    s.trim_matches(|c| c == ' ' || c == '\t')
+}
+
+/// Whether `domain` (canonical, lowercase) is a public suffix per the bundled list, including
+/// the implicit `*` rule (an unknown TLD is a public suffix too).
+pub(crate) fn is_public_suffix(domain: &str) -> bool {
+    psl::suffix_str(domain) == Some(domain)
+}
+
+/// RFC 6265 5.1.4 default-path of a request path.
+pub(crate) fn default_path(path: &str) -> &str {
+    if !path.starts_with('/') {
+        return "/";
+    }
+    match path.rfind('/') {
+        Some(0) | None => "/",
+        Some(i) => &path[..i],
+    }
+}
+
+/// RFC 6265 5.1.4 path-match.
+pub(crate) fn path_match(cookie_path: &str, request_path: &str) -> bool {
+    let request_path = if request_path.is_empty() {
+        "/"
+    } else {
+        request_path
+    };
+    match request_path.strip_prefix(cookie_path) {
+        Some(rest) => rest.is_empty() || cookie_path.ends_with('/') || rest.starts_with('/'),
+        None => false,
+    }
+}
+
+/// RFC 6265 5.1.3 domain-match of a request host against a cookie's domain (non-host-only).
+pub(crate) fn domain_match(host: &str, domain: &str) -> bool {
+    host == domain
+        || (host.len() > domain.len()
+            && host.ends_with(domain)
+            && host.as_bytes()[host.len() - domain.len() - 1] == b'.')
+}
+
+fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
+    s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+}
+
+/// Canonicalizes a `Domain` attribute value (leading dot already removed): IDNA to ASCII,
+/// lowercase; IP literals with or without brackets.
+fn canonical_domain_attr(d: &str) -> Result<(String, bool), CookieError> {
+    let bare = d
+        .strip_prefix('[')
+        .and_then(|d| d.strip_suffix(']'))
+        .unwrap_or(d);
+    if let Ok(ip) = bare.parse::<IpAddr>() {
+        return Ok((ip.to_string(), true));
+    }
+    let d = d.strip_suffix('.').unwrap_or(d);
+    match url::Host::parse(d) {
+        Ok(url::Host::Domain(s)) if !s.is_empty() => Ok((s, false)),
+        Ok(url::Host::Ipv4(ip)) => Ok((ip.to_string(), true)),
+        Ok(url::Host::Ipv6(ip)) => Ok((ip.to_string(), true)),
+        _ => Err(CookieError::InvalidDomain(d.to_string())),
+    }
+}
+
+fn to_system_time(dt: time::OffsetDateTime) -> SystemTime {
+    let secs = dt.unix_timestamp();
+    if secs <= 0 {
+        UNIX_EPOCH
+    } else {
+        UNIX_EPOCH + Duration::from_secs(secs as u64)
+    }
+}
+
+/// Parses one Set-Cookie line received from `origin` at `now`, applying every storage rule that
+/// does not depend on the jar's content. A deletion (Max-Age<=0, past Expires) comes back as a
+/// cookie whose `expires` is at or before `now`.
+pub(crate) fn parse_line(
+    line: &str,
+    origin: &Origin<'_>,
+    now: SystemTime,
+    max_size: usize,
+) -> Result<Cookie, CookieError> {
+    if has_forbidden_ctl(line) {
+        return Err(CookieError::ControlCharacter);
+    }
+    let (pair, attrs) = match line.find(';') {
+        Some(i) => (&line[..i], &line[i..]),
+        None => (line, ""),
+    };
+    let (name, value) = match pair.find('=') {
+        Some(i) => (trim_wsp(&pair[..i]), trim_wsp(&pair[i + 1..])),
+        None => ("", trim_wsp(pair)),
+    };
+    if name.is_empty() && value.is_empty() {
+        return Err(CookieError::Empty);
+    }
+    let size = name.len() + value.len();
+    if size > max_size {
+        return Err(CookieError::TooLarge {
+            size,
+            limit: max_size,
+        });
+    }
+    // The attribute parser needs some name; the real pair is handled above.
+    let attr_line = format!("x={attrs}");
+    let parsed = ::cookie::Cookie::parse(attr_line.as_str()).map_err(|_| CookieError::Empty)?;
+
+    let expires = if let Some(max_age) = parsed.max_age() {
+        if max_age <= time::Duration::ZERO {
+            Some(UNIX_EPOCH)
+        } else {
+            let secs = max_age.whole_seconds().max(0) as u64;
+            Some(now + Duration::from_secs(secs).min(MAX_AGE_CAP))
+        }
+    } else if let Some(dt) = parsed.expires_datetime() {
+        let t = to_system_time(dt);
+        Some(t.min(now + MAX_AGE_CAP))
+    } else {
+        None
+    };
+
+    let domain_attr = parsed
+        .domain()
+        .filter(|d| !d.is_empty() && d.len() <= MAX_ATTRIBUTE_VALUE);
+    let (domain, host_only) = match domain_attr {
+        None => (origin.host.to_string(), true),
+        Some(d) => {
+            let (d, d_is_ip) = canonical_domain_attr(d)?;
+            if origin.is_ip || d_is_ip {
+                // IP hosts only get host-only cookies; a Domain must be that very address.
+                if origin.is_ip && d_is_ip && d == origin.host {
+                    (d, true)
+                } else {
+                    return Err(CookieError::DomainMismatch {
+                        domain: d,
+                        host: origin.host.to_string(),
+                    });
+                }
+            } else if is_public_suffix(&d) {
+                if d == origin.host {
+                    (d, true)
+                } else {
+                    return Err(CookieError::PublicSuffix(d));
+                }
+            } else if domain_match(origin.host, &d) {
+                (d, false)
+            } else {
+                return Err(CookieError::DomainMismatch {
+                    domain: d,
+                    host: origin.host.to_string(),
+                });
+            }
+        }
+    };
+
+    let path_attr = parsed
+        .path()
+        .filter(|p| p.starts_with('/') && p.len() <= MAX_ATTRIBUTE_VALUE);
+    let path = path_attr
+        .unwrap_or_else(|| default_path(origin.path))
+        .to_string();
+
+    let secure = parsed.secure() == Some(true);
+    if secure && !origin.secure {
+        return Err(CookieError::InsecureOrigin);
+    }
+
+    if starts_with_ignore_case(name, "__Secure-") && !secure {
+        return Err(CookieError::Prefix {
+            prefix: "__Secure-",
+            reason: "the Secure attribute",
+        });
+    }
+    if starts_with_ignore_case(name, "__Host-") {
+        if !secure {
+            return Err(CookieError::Prefix {
+                prefix: "__Host-",
+                reason: "the Secure attribute",
+            });
+        }
+        if domain_attr.is_some() {
+            return Err(CookieError::Prefix {
+                prefix: "__Host-",
+                reason: "no Domain attribute",
+            });
+        }
+        if path_attr != Some("/") {
+            return Err(CookieError::Prefix {
+                prefix: "__Host-",
+                reason: "Path=/",
+            });
+        }
+    }
+    if name.is_empty()
+        && (starts_with_ignore_case(value, "__Secure-")
+            || starts_with_ignore_case(value, "__Host-"))
+    {
+        return Err(CookieError::Prefix {
+            prefix: if starts_with_ignore_case(value, "__Host-") {
+                "__Host-"
+            } else {
+                "__Secure-"
+            },
+            reason: "a name (a name-less cookie may not look prefixed)",
+        });
+    }
+
+    let same_site = parsed.same_site().map(|s| match s {
+        ::cookie::SameSite::Strict => SameSite::Strict,
+        ::cookie::SameSite::Lax => SameSite::Lax,
+        ::cookie::SameSite::None => SameSite::None,
+    });
+
+    Ok(Cookie {
+        name: name.to_string(),
+        value: value.to_string(),
+        domain,
+        path,
+        expires,
+        secure,
+        http_only: parsed.http_only() == Some(true),
+        same_site,
+        host_only,
+        created: now,
+    })
+}
+
+/// Validation for cookies that do not come from a Set-Cookie line ([`CookieJar::set`], files).
+pub(crate) fn check_name(name: &str) -> Result<(), CookieError> {
+    if name.is_empty()
+        || has_forbidden_ctl(name)
+        || name.contains(['=', ';'])
+        || trim_wsp(name) != name
+    {
+        return Err(CookieError::InvalidName(name.to_string()));
+    }
+    Ok(())
+}
+
+pub(crate) fn check_value(value: &str) -> Result<(), CookieError> {
+    if has_forbidden_ctl(value) || value.contains(';') || trim_wsp(value) != value {
+        return Err(CookieError::InvalidValue);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin(url: &Url) -> Origin<'_> {
+        Origin::from_url(url).unwrap()
+    }
+
+    #[test]
+    fn default_path_rules() {
+        assert_eq!(default_path(""), "/");
+        assert_eq!(default_path("/"), "/");
+        assert_eq!(default_path("/a"), "/");
+        assert_eq!(default_path("/a/b"), "/a");
+        assert_eq!(default_path("/a/b/"), "/a/b");
+        assert_eq!(default_path("x"), "/");
+    }
+
+    #[test]
+    fn path_match_rules() {
+        assert!(path_match("/", "/anything"));
+        assert!(path_match("/a", "/a"));
+        assert!(path_match("/a", "/a/b"));
+        assert!(!path_match("/a", "/ab"));
+        assert!(path_match("/a/", "/a/b"));
+        assert!(!path_match("/a/", "/a"));
+        assert!(!path_match("/a", "/"));
+    }
+
+    #[test]
+    fn domain_match_rules() {
+        assert!(domain_match("a.example.com", "example.com"));
+        assert!(domain_match("example.com", "example.com"));
+        assert!(!domain_match("badexample.com", "example.com"));
+        assert!(!domain_match("example.com", "a.example.com"));
+    }
+
+    #[test]
+    fn public_suffixes() {
+        assert!(is_public_suffix("com"));
+        assert!(is_public_suffix("co.uk"));
+        assert!(is_public_suffix("github.io"));
+        assert!(!is_public_suffix("example.com"));
+        assert!(!is_public_suffix("example.co.uk"));
+    }
+
+    #[test]
+    fn origins() {
+        let u = Url::parse("http://[::1]:8080/x").unwrap();
+        let o = origin(&u);
+        assert_eq!(o.host, "::1");
+        assert!(o.is_ip && o.secure);
+        let u = Url::parse("http://127.0.0.1/").unwrap();
+        assert!(origin(&u).secure);
+        let u = Url::parse("http://app.localhost/").unwrap();
+        assert!(origin(&u).secure);
+        let u = Url::parse("http://example.com/").unwrap();
+        assert!(!origin(&u).secure);
+        let u = Url::parse("https://EXAMPLE.com/").unwrap();
+        assert_eq!(origin(&u).host, "example.com");
+        assert!(origin(&u).secure);
+        assert!(matches!(
+            Origin::from_url(&Url::parse("data:text/plain,x").unwrap()),
+            Err(CookieError::NoHost)
+        ));
+    }
+
+    #[test]
+    fn nameless() {
+        let u = Url::parse("https://example.com/").unwrap();
+        let now = SystemTime::now();
+        let c = parse_line("token", &origin(&u), now, 4096).unwrap();
+        assert_eq!((c.name(), c.value()), ("", "token"));
+        let c = parse_line("=v; Path=/", &origin(&u), now, 4096).unwrap();
+        assert_eq!((c.name(), c.value()), ("", "v"));
+        assert!(matches!(
+            parse_line("=", &origin(&u), now, 4096),
+            Err(CookieError::Empty)
+        ));
+        assert!(matches!(
+            parse_line("; Path=/", &origin(&u), now, 4096),
+            Err(CookieError::Empty)
+        ));
+        assert!(matches!(
+            parse_line("__Host-x; Secure; Path=/", &origin(&u), now, 4096),
+            Err(CookieError::Prefix { .. })
+        ));
+    }
+
+    #[test]
+    fn max_age_beats_expires_and_caps() {
+        let u = Url::parse("https://example.com/").unwrap();
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let c = parse_line(
+            "a=b; Expires=Wed, 21 Oct 2015 07:28:00 GMT; Max-Age=60",
+            &origin(&u),
+            now,
+            4096,
+        )
+        .unwrap();
+        assert_eq!(c.expires(), Some(now + Duration::from_secs(60)));
+        let c = parse_line(
+            "a=b; Max-Age=60; Expires=Wed, 21 Oct 2015 07:28:00 GMT",
+            &origin(&u),
+            now,
+            4096,
+        )
+        .unwrap();
+        assert_eq!(c.expires(), Some(now + Duration::from_secs(60)));
+        let c = parse_line("a=b; Max-Age=999999999999", &origin(&u), now, 4096).unwrap();
+        assert_eq!(c.expires(), Some(now + MAX_AGE_CAP));
+        let c = parse_line("a=b; Max-Age=-5", &origin(&u), now, 4096).unwrap();
+        assert!(c.is_expired_at(now));
+        let c = parse_line(
+            "a=b; Expires=Wed, 21 Oct 2015 07:28:00 GMT",
+            &origin(&u),
+            now,
+            4096,
+        )
+        .unwrap();
+        assert!(c.is_expired_at(now));
+        let c = parse_line("a=b; Max-Age=abc", &origin(&u), now, 4096).unwrap();
+        assert!(c.is_session());
+    }
+
+    #[test]
+    fn same_site_and_flags() {
+        let u = Url::parse("https://example.com/a/b").unwrap();
+        let c = parse_line(
+            "a=b; SameSite=lax; HttpOnly; Secure",
+            &origin(&u),
+            SystemTime::now(),
+            4096,
+        )
+        .unwrap();
+        assert_eq!(c.same_site(), Some(SameSite::Lax));
+        assert!(c.http_only() && c.secure() && c.host_only());
+        assert_eq!(c.path(), "/a");
+        let c = parse_line("a=b; SameSite=weird", &origin(&u), SystemTime::now(), 4096).unwrap();
+        assert_eq!(c.same_site(), None);
+    }
+
+    #[test]
+    fn ip_hosts() {
+        let u = Url::parse("http://127.0.0.1/").unwrap();
+        let now = SystemTime::now();
+        let c = parse_line("a=b; Domain=127.0.0.1", &origin(&u), now, 4096).unwrap();
+        assert!(c.host_only());
+        assert!(matches!(
+            parse_line("a=b; Domain=0.0.1", &origin(&u), now, 4096),
+            Err(CookieError::DomainMismatch { .. })
+        ));
+        let u = Url::parse("http://[::1]/").unwrap();
+        let c = parse_line("a=b; Domain=[::1]", &origin(&u), now, 4096).unwrap();
+        assert!(c.host_only());
+        assert_eq!(c.domain(), "::1");
+        let u = Url::parse("http://example.com/").unwrap();
+        assert!(parse_line("a=b; Domain=127.0.0.1", &origin(&u), now, 4096).is_err());
+    }
+}

@@ -1,0 +1,144 @@
+//! [`CookieService`] and the [`UserCookie`] request extension.
+
+use std::task::{Context, Poll};
+
+use http::header::COOKIE;
+use http::{HeaderValue, Request, Response};
+use tower_service::Service;
+use url::Url;
+
+use super::future::ResponseFuture;
+use super::jar::CookieJar;
+use crate::BoxError;
+
+/// Request extension holding the Cookie header the *caller* set, recorded the first time a
+/// request passes a [`CookieService`] (`None`: the caller set none).
+///
+/// A redirect layer above copies the original request's extensions onto each hop, so on later
+/// hops the service knows which part of the Cookie header is the caller's and which came from
+/// the jar: it rebuilds the header as caller part + current jar cookies instead of appending jar
+/// cookies again. When the redirect layer removed the Cookie header (cross-origin hop), the
+/// caller's part is not restored.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserCookie(pub Option<HeaderValue>);
+
+/// Adds the jar's cookies to requests and stores responses' Set-Cookie headers. Made by
+/// [`CookieLayer`](super::CookieLayer).
+#[derive(Clone, Debug)]
+pub struct CookieService<S> {
+    inner: S,
+    jar: CookieJar,
+}
+
+impl<S> CookieService<S> {
+    /// Wraps `inner` with `jar`.
+    pub fn new(inner: S, jar: CookieJar) -> Self {
+        CookieService { inner, jar }
+    }
+
+    /// The jar.
+    pub fn jar(&self) -> &CookieJar {
+        &self.jar
+    }
+
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Unwraps the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+/// The request's URL when its URI is absolute (scheme and authority).
+fn request_url<B>(req: &Request<B>) -> Option<Url> {
+    let uri = req.uri();
+    if uri.scheme().is_none() || uri.authority().is_none() {
+        return None;
+    }
+    Url::parse(&uri.to_string()).ok()
+}
+
+/// All Cookie header lines of the request joined with "; " (a caller may have set several).
+fn joined_cookie_header(headers: &http::HeaderMap) -> Option<HeaderValue> {
+    let mut values = headers.get_all(COOKIE).iter();
+    let first = values.next()?;
+    let mut joined: Option<Vec<u8>> = None;
+    for v in values {
+        let buf = joined.get_or_insert_with(|| first.as_bytes().to_vec());
+        buf.extend_from_slice(b"; ");
+        buf.extend_from_slice(v.as_bytes());
+    }
+    match joined {
+        None => Some(first.clone()),
+        Some(buf) => HeaderValue::from_bytes(&buf).ok(),
+    }
+}
+
+fn merge(user: Option<&HeaderValue>, jar: Option<HeaderValue>) -> Option<HeaderValue> {
+    match (user, jar) {
+        (None, jar) => jar,
+        (Some(u), None) => Some(u.clone()),
+        (Some(u), Some(j)) => {
+            let mut buf = Vec::with_capacity(u.len() + 2 + j.len());
+            buf.extend_from_slice(u.as_bytes());
+            buf.extend_from_slice(b"; ");
+            buf.extend_from_slice(j.as_bytes());
+            HeaderValue::from_bytes(&buf).ok()
+        }
+    }
+}
+
+impl<S, B, ResB> Service<Request<B>> for CookieService<S>
+where
+    S: Service<Request<B>, Response = Response<ResB>>,
+    S::Error: Into<BoxError>,
+{
+    type Response = Response<ResB>;
+    type Error = BoxError;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, mut req: Request<B>) -> Self::Future {
+        let url = request_url(&req);
+        if let Some(url) = &url {
+            let user = match req.extensions().get::<UserCookie>() {
+                // A later pass (redirect hop, replay): the caller's part survives only while
+                // the request still carries a Cookie header at all.
+                Some(UserCookie(stored)) => {
+                    if req.headers().contains_key(COOKIE) {
+                        stored.clone()
+                    } else {
+                        None
+                    }
+                }
+                None => {
+                    let user = joined_cookie_header(req.headers());
+                    req.extensions_mut().insert(UserCookie(user.clone()));
+                    user
+                }
+            };
+            let header = merge(user.as_ref(), self.jar.cookie_header(url));
+            let headers = req.headers_mut();
+            headers.remove(COOKIE);
+            if let Some(h) = header {
+                headers.insert(COOKIE, h);
+            }
+        }
+        ResponseFuture {
+            inner: self.inner.call(req),
+            jar: self.jar.clone(),
+            url,
+        }
+    }
+}

@@ -1,0 +1,279 @@
+//! The indexed cookie store behind [`CookieJar`](super::CookieJar).
+//!
+//! Cookies live in buckets keyed by their domain. Building a Cookie header for a host looks up
+//! the host and each parent domain (one hash lookup per label), so its cost depends on the
+//! cookies of that site only, never on the size of the jar. Two ordered indexes make the rules
+//! cheap too: `by_seq` (creation order: oldest-first eviction, listings) and `by_expiry` (expired
+//! cookies are removed at the start of every operation by popping the front).
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use super::error::CookieError;
+use super::model::{Cookie, CookieLimits};
+use super::parse::{domain_match, path_match, Origin};
+
+#[derive(Debug)]
+pub(crate) struct Stored {
+    pub cookie: Cookie,
+    /// Creation order (unique; kept when a cookie is replaced, like its creation time).
+    pub seq: u64,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Store {
+    buckets: HashMap<Arc<str>, Vec<Stored>>,
+    by_seq: BTreeMap<u64, Arc<str>>,
+    by_expiry: BTreeSet<(SystemTime, u64)>,
+    next_seq: u64,
+    pub limits: CookieLimits,
+}
+
+/// Iterates `host` and its parent domains (`a.b.c`, `b.c`, `c`); IP hosts have no parents.
+fn host_and_parents<'a>(host: &'a str, is_ip: bool) -> impl Iterator<Item = &'a str> + 'a {
+    let mut next = Some(host);
+    std::iter::from_fn(move || {
+        let cur = next?;
+        next = if is_ip {
+            None
+        } else {
+            cur.find('.')
+                .map(|i| &cur[i + 1..])
+                .filter(|s| !s.is_empty())
+        };
+        Some(cur)
+    })
+}
+
+impl Store {
+    pub(crate) fn new(limits: CookieLimits) -> Store {
+        Store {
+            limits,
+            ..Store::default()
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.by_seq.len()
+    }
+
+    /// Removes every cookie that has expired at `now`.
+    pub(crate) fn purge_expired(&mut self, now: SystemTime) {
+        while let Some(&(t, seq)) = self.by_expiry.first() {
+            if t > now {
+                break;
+            }
+            self.by_expiry.pop_first();
+            if let Some(domain) = self.by_seq.remove(&seq) {
+                self.remove_from_bucket(&domain, seq);
+            }
+        }
+    }
+
+    fn remove_from_bucket(&mut self, domain: &str, seq: u64) -> Option<Stored> {
+        let bucket = self.buckets.get_mut(domain)?;
+        let i = bucket.iter().position(|s| s.seq == seq)?;
+        let stored = bucket.swap_remove(i);
+        if bucket.is_empty() {
+            self.buckets.remove(domain);
+        }
+        Some(stored)
+    }
+
+    /// Removes one cookie by its creation number, from every index.
+    fn remove_seq(&mut self, seq: u64) -> Option<Stored> {
+        let domain = self.by_seq.remove(&seq)?;
+        let stored = self.remove_from_bucket(&domain, seq)?;
+        if let Some(t) = stored.cookie.expires {
+            self.by_expiry.remove(&(t, seq));
+        }
+        Some(stored)
+    }
+
+    /// RFC 6265bis 5.7 step 16: a non-secure origin may not set a cookie that would shadow a
+    /// Secure one of the same name (domains matching either way, new path within the old one).
+    /// Checks the new cookie's domain and its parents.
+    fn shadows_secure(&self, c: &Cookie) -> bool {
+        host_and_parents(&c.domain, false).any(|d| {
+            self.buckets.get(d).is_some_and(|bucket| {
+                bucket.iter().any(|s| {
+                    s.cookie.secure
+                        && s.cookie.name == c.name
+                        && (domain_match(&c.domain, &s.cookie.domain)
+                            || domain_match(&s.cookie.domain, &c.domain))
+                        && path_match(&s.cookie.path, &c.path)
+                })
+            })
+        })
+    }
+
+    /// Stores (or, when it has expired, deletes) a parsed cookie.
+    pub(crate) fn insert(
+        &mut self,
+        mut c: Cookie,
+        origin_secure: bool,
+        now: SystemTime,
+    ) -> Result<(), CookieError> {
+        self.purge_expired(now);
+        if !origin_secure && !c.secure && self.shadows_secure(&c) {
+            return Err(CookieError::ShadowsSecureCookie);
+        }
+        // An existing cookie with the same (domain, path, name) is replaced and keeps its
+        // creation time and place in the creation order.
+        let existing = self.buckets.get(c.domain.as_str()).and_then(|b| {
+            b.iter()
+                .find(|s| s.cookie.name == c.name && s.cookie.path == c.path)
+                .map(|s| (s.seq, s.cookie.created))
+        });
+        let seq = match existing {
+            Some((seq, created)) => {
+                self.remove_seq(seq);
+                c.created = created;
+                seq
+            }
+            None => {
+                let seq = self.next_seq;
+                self.next_seq += 1;
+                seq
+            }
+        };
+        if c.is_expired_at(now) {
+            return Ok(());
+        }
+        let key: Arc<str> = match self.buckets.get_key_value(c.domain.as_str()) {
+            Some((k, _)) => k.clone(),
+            None => Arc::from(c.domain.as_str()),
+        };
+        if let Some(t) = c.expires {
+            self.by_expiry.insert((t, seq));
+        }
+        self.by_seq.insert(seq, key.clone());
+        let bucket = self.buckets.entry(key.clone()).or_default();
+        bucket.push(Stored { cookie: c, seq });
+
+        // Per-domain cap: evict the oldest of this domain.
+        while bucket.len() > self.limits.max_per_domain.max(1) {
+            let Some(oldest) = bucket.iter().map(|s| s.seq).min() else {
+                break;
+            };
+            let Some(i) = bucket.iter().position(|s| s.seq == oldest) else {
+                break;
+            };
+            let gone = bucket.swap_remove(i);
+            self.by_seq.remove(&gone.seq);
+            if let Some(t) = gone.cookie.expires {
+                self.by_expiry.remove(&(t, gone.seq));
+            }
+        }
+        // Total cap: evict the oldest of the jar.
+        while self.by_seq.len() > self.limits.max_total.max(1) {
+            let Some((&oldest, _)) = self.by_seq.first_key_value() else {
+                break;
+            };
+            self.remove_seq(oldest);
+        }
+        Ok(())
+    }
+
+    /// The Cookie header value for a request: matching cookies ordered longest path first,
+    /// then earliest creation.
+    pub(crate) fn header_for(&mut self, origin: &Origin<'_>, now: SystemTime) -> Option<String> {
+        self.purge_expired(now);
+        let mut found: Vec<&Stored> = Vec::new();
+        for (i, domain) in host_and_parents(origin.host, origin.is_ip).enumerate() {
+            let Some(bucket) = self.buckets.get(domain) else {
+                continue;
+            };
+            for s in bucket {
+                let c = &s.cookie;
+                if (c.host_only && i != 0)
+                    || (c.secure && !origin.secure)
+                    || !path_match(&c.path, origin.path)
+                {
+                    continue;
+                }
+                found.push(s);
+            }
+        }
+        if found.is_empty() {
+            return None;
+        }
+        found.sort_unstable_by_key(|s| (Reverse(s.cookie.path.len()), s.seq));
+        let mut out = String::with_capacity(found.len() * 32);
+        for (i, s) in found.iter().enumerate() {
+            if i > 0 {
+                out.push_str("; ");
+            }
+            s.cookie.write_pair(&mut out);
+        }
+        Some(out)
+    }
+
+    /// All cookies in creation order.
+    pub(crate) fn snapshot(&mut self, now: SystemTime) -> Vec<Cookie> {
+        self.purge_expired(now);
+        let mut all: Vec<&Stored> = self.buckets.values().flatten().collect();
+        all.sort_unstable_by_key(|s| s.seq);
+        all.into_iter().map(|s| s.cookie.clone()).collect()
+    }
+
+    /// Visits every live cookie (unordered).
+    pub(crate) fn for_each(&mut self, now: SystemTime, mut f: impl FnMut(&Cookie, u64)) {
+        self.purge_expired(now);
+        for s in self.buckets.values().flatten() {
+            f(&s.cookie, s.seq);
+        }
+    }
+
+    pub(crate) fn remove_where(&mut self, mut pred: impl FnMut(&Cookie) -> bool) -> usize {
+        let seqs: Vec<u64> = self
+            .buckets
+            .values()
+            .flatten()
+            .filter(|s| pred(&s.cookie))
+            .map(|s| s.seq)
+            .collect();
+        for &seq in &seqs {
+            self.remove_seq(seq);
+        }
+        seqs.len()
+    }
+
+    pub(crate) fn remove_exact(&mut self, domain: &str, path: &str, name: &str) -> bool {
+        let seq = self.buckets.get(domain).and_then(|b| {
+            b.iter()
+                .find(|s| s.cookie.path == path && s.cookie.name == name)
+                .map(|s| s.seq)
+        });
+        match seq {
+            Some(seq) => self.remove_seq(seq).is_some(),
+            None => false,
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.buckets.clear();
+        self.by_seq.clear();
+        self.by_expiry.clear();
+    }
+
+    #[cfg(test)]
+    pub(crate) fn check_invariants(&self) {
+        let n: usize = self.buckets.values().map(Vec::len).sum();
+        assert_eq!(n, self.by_seq.len());
+        for (d, b) in &self.buckets {
+            assert!(!b.is_empty());
+            assert!(b.len() <= self.limits.max_per_domain.max(1));
+            for s in b {
+                assert_eq!(&*s.cookie.domain, &**d);
+                assert_eq!(self.by_seq.get(&s.seq).map(|d| &**d), Some(&**d));
+                if let Some(t) = s.cookie.expires {
+                    assert!(self.by_expiry.contains(&(t, s.seq)));
+                }
+            }
+        }
+        assert!(self.by_seq.len() <= self.limits.max_total.max(1));
+    }
+}

@@ -1,0 +1,545 @@
+//! Unit tests of the jar rules (with an injected clock where time matters).
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use http::HeaderValue;
+use url::Url;
+
+use super::*;
+
+fn url(s: &str) -> Url {
+    Url::parse(s).unwrap()
+}
+
+fn header(jar: &CookieJar, u: &str) -> Option<String> {
+    jar.cookie_header(&url(u))
+        .map(|h| h.to_str().unwrap().to_string())
+}
+
+fn check(jar: &CookieJar) {
+    jar.lock().check_invariants();
+}
+
+#[test]
+fn public_suffix_domains_rejected() {
+    let jar = CookieJar::new();
+    let u = url("https://a.example.com/");
+    let e = jar.insert_raw("x=1; Domain=com", &u).unwrap_err();
+    assert!(
+        matches!(e, CookieError::PublicSuffix(ref d) if d == "com"),
+        "{e}"
+    );
+    let e = jar
+        .insert_raw("x=1; Domain=co.uk", &url("https://a.example.co.uk/"))
+        .unwrap_err();
+    assert!(matches!(e, CookieError::PublicSuffix(_)), "{e}");
+    let e = jar
+        .insert_raw("x=1; Domain=github.io", &url("https://me.github.io/"))
+        .unwrap_err();
+    assert!(matches!(e, CookieError::PublicSuffix(_)), "{e}");
+    assert!(jar.is_empty());
+
+    jar.insert_raw("x=1; Domain=.Example.COM", &u).unwrap();
+    let c = jar.iter().next().unwrap();
+    assert_eq!(c.domain(), "example.com");
+    assert!(!c.host_only());
+    assert_eq!(
+        header(&jar, "https://b.example.com/").as_deref(),
+        Some("x=1")
+    );
+    assert_eq!(header(&jar, "https://example.com/").as_deref(), Some("x=1"));
+    assert_eq!(header(&jar, "https://notexample.com/"), None);
+    check(&jar);
+}
+
+#[test]
+fn public_suffix_equal_to_host_is_host_only() {
+    // A Domain equal to the host that is itself a public suffix becomes host-only.
+    let jar = CookieJar::new();
+    jar.insert_raw("x=1; Domain=github.io", &url("https://github.io/"))
+        .unwrap();
+    assert!(jar.iter().next().unwrap().host_only());
+    assert_eq!(header(&jar, "https://me.github.io/"), None);
+    assert_eq!(header(&jar, "https://github.io/").as_deref(), Some("x=1"));
+}
+
+#[test]
+fn domain_must_cover_host() {
+    let jar = CookieJar::new();
+    let e = jar
+        .insert_raw("x=1; Domain=other.com", &url("https://example.com/"))
+        .unwrap_err();
+    assert!(matches!(e, CookieError::DomainMismatch { .. }), "{e}");
+    let e = jar
+        .insert_raw("x=1; Domain=a.example.com", &url("https://example.com/"))
+        .unwrap_err();
+    assert!(matches!(e, CookieError::DomainMismatch { .. }), "{e}");
+    assert!(jar.is_empty());
+}
+
+#[test]
+fn host_only_vs_domain() {
+    let jar = CookieJar::new();
+    jar.insert_raw("host=1", &url("https://example.com/"))
+        .unwrap();
+    jar.insert_raw("dom=2; Domain=example.com", &url("https://example.com/"))
+        .unwrap();
+    assert_eq!(
+        header(&jar, "https://example.com/").as_deref(),
+        Some("host=1; dom=2")
+    );
+    assert_eq!(
+        header(&jar, "https://sub.example.com/").as_deref(),
+        Some("dom=2")
+    );
+    // Same name/domain/path: the domain cookie replaces the host-only one (RFC 6265 identity).
+    jar.insert_raw("host=3; Domain=example.com", &url("https://example.com/"))
+        .unwrap();
+    assert_eq!(jar.len(), 2);
+    assert_eq!(
+        header(&jar, "https://sub.example.com/").as_deref(),
+        Some("host=3; dom=2")
+    );
+    check(&jar);
+}
+
+#[test]
+fn default_path_and_path_matching() {
+    let jar = CookieJar::new();
+    jar.insert_raw("a=1", &url("https://example.com/docs/page"))
+        .unwrap();
+    jar.insert_raw("b=2; Path=/docs/", &url("https://example.com/"))
+        .unwrap();
+    jar.insert_raw("c=3; Path=relative", &url("https://example.com/x/y"))
+        .unwrap();
+    let paths: Vec<_> = jar.iter().map(|c| c.path().to_string()).collect();
+    assert_eq!(paths, ["/docs", "/docs/", "/x"]);
+    assert_eq!(
+        header(&jar, "https://example.com/docs").as_deref(),
+        Some("a=1")
+    );
+    assert_eq!(
+        header(&jar, "https://example.com/docs/x").as_deref(),
+        Some("b=2; a=1")
+    );
+    assert_eq!(header(&jar, "https://example.com/docsx"), None);
+    assert_eq!(header(&jar, "https://example.com/"), None);
+    assert_eq!(
+        header(&jar, "https://example.com/x/z").as_deref(),
+        Some("c=3")
+    );
+}
+
+#[test]
+fn header_order_longest_path_then_creation() {
+    let jar = CookieJar::new();
+    let u = url("https://example.com/");
+    jar.insert_raw("first=1; Path=/", &u).unwrap();
+    jar.insert_raw("deep=2; Path=/a/b", &u).unwrap();
+    jar.insert_raw("mid=3; Path=/a", &u).unwrap();
+    jar.insert_raw("second=4; Path=/", &u).unwrap();
+    // Replacing keeps the creation time, so `first` stays first among "/".
+    jar.insert_raw("first=5; Path=/", &u).unwrap();
+    assert_eq!(
+        header(&jar, "https://example.com/a/b/c").as_deref(),
+        Some("deep=2; mid=3; first=5; second=4")
+    );
+}
+
+#[test]
+fn max_age_beats_expires_and_deletion() {
+    let jar = CookieJar::new();
+    let u = url("https://example.com/");
+    jar.insert_raw(
+        "a=1; Expires=Wed, 21 Oct 2015 07:28:00 GMT; Max-Age=3600",
+        &u,
+    )
+    .unwrap();
+    assert_eq!(jar.get("a").as_deref(), Some("1"));
+    jar.insert_raw("a=1; Max-Age=0", &u).unwrap();
+    assert_eq!(jar.get("a"), None);
+    jar.insert_raw("b=1; Max-Age=3600", &u).unwrap();
+    jar.insert_raw("b=; Expires=Thu, 01 Jan 1970 00:00:00 GMT", &u)
+        .unwrap();
+    assert!(jar.is_empty());
+    jar.insert_raw("c=1", &u).unwrap();
+    jar.insert_raw("c=1; Max-Age=-1", &u).unwrap();
+    assert!(jar.is_empty());
+    check(&jar);
+}
+
+#[test]
+fn expired_cookies_leave_the_jar() {
+    let jar = CookieJar::new();
+    let u = url("https://example.com/");
+    let t0 = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    jar.insert_at("short=1; Max-Age=10", &u, t0).unwrap();
+    jar.insert_at("long=2; Max-Age=100", &u, t0).unwrap();
+    jar.insert_at("session=3", &u, t0).unwrap();
+    assert_eq!(
+        jar.cookie_header_at(&u, t0 + Duration::from_secs(5))
+            .unwrap(),
+        "short=1; long=2; session=3"
+    );
+    assert_eq!(
+        jar.cookie_header_at(&u, t0 + Duration::from_secs(10))
+            .unwrap(),
+        "long=2; session=3"
+    );
+    // Gone from the store, not just from headers.
+    assert_eq!(jar.lock().len(), 2);
+    let names: Vec<_> = jar
+        .snapshot_at(t0 + Duration::from_secs(200))
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    assert_eq!(names, ["session"]);
+    check(&jar);
+}
+
+#[test]
+fn secure_cookies_and_trustworthy_origins() {
+    let jar = CookieJar::new();
+    let e = jar
+        .insert_raw("s=1; Secure", &url("http://example.com/"))
+        .unwrap_err();
+    assert!(matches!(e, CookieError::InsecureOrigin), "{e}");
+    jar.insert_raw("s=1; Secure", &url("https://example.com/"))
+        .unwrap();
+    jar.insert_raw("p=2", &url("https://example.com/")).unwrap();
+    assert_eq!(
+        header(&jar, "https://example.com/").as_deref(),
+        Some("s=1; p=2")
+    );
+    assert_eq!(header(&jar, "http://example.com/").as_deref(), Some("p=2"));
+    // A plain-http origin cannot overwrite or shadow the Secure cookie.
+    let e = jar
+        .insert_raw("s=evil", &url("http://example.com/"))
+        .unwrap_err();
+    assert!(matches!(e, CookieError::ShadowsSecureCookie), "{e}");
+    let e = jar
+        .insert_raw("s=evil; Path=/sub", &url("http://example.com/"))
+        .unwrap_err();
+    assert!(matches!(e, CookieError::ShadowsSecureCookie), "{e}");
+    assert_eq!(jar.get("s").as_deref(), Some("1"));
+
+    for host in ["localhost", "127.0.0.1", "[::1]", "app.localhost"] {
+        let jar = CookieJar::new();
+        let u = url(&format!("http://{host}:8080/"));
+        jar.insert_raw("s=1; Secure", &u).unwrap();
+        assert_eq!(
+            header(&jar, &format!("http://{host}:8080/")).as_deref(),
+            Some("s=1")
+        );
+    }
+}
+
+#[test]
+fn prefixes() {
+    let jar = CookieJar::new();
+    let u = url("https://example.com/");
+    let e = jar.insert_raw("__Secure-a=1", &u).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            CookieError::Prefix {
+                prefix: "__Secure-",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    jar.insert_raw("__Secure-a=1; Secure", &u).unwrap();
+    assert!(jar.insert_raw("__secure-b=1", &u).is_err());
+
+    assert!(jar.insert_raw("__Host-a=1; Path=/", &u).is_err());
+    assert!(jar
+        .insert_raw("__Host-a=1; Secure; Path=/; Domain=example.com", &u)
+        .is_err());
+    assert!(jar.insert_raw("__Host-a=1; Secure; Path=/x", &u).is_err());
+    assert!(jar.insert_raw("__Host-a=1; Secure", &u).is_err());
+    assert!(jar
+        .insert_raw("__HOST-a=1; Secure; Domain=example.com; Path=/", &u)
+        .is_err());
+    jar.insert_raw("__Host-a=1; Secure; Path=/", &u).unwrap();
+    // Secure prefix cookies from plain http are impossible.
+    assert!(jar
+        .insert_raw("__Secure-c=1; Secure", &url("http://example.com/"))
+        .is_err());
+    // Name-less cookies may not look prefixed.
+    assert!(jar.insert_raw("__Host-x", &u).is_err());
+    assert!(jar.insert_raw("=__Secure-x; Secure", &u).is_err());
+    assert_eq!(jar.len(), 2);
+}
+
+#[test]
+fn control_characters_rejected() {
+    let jar = CookieJar::new();
+    let u = url("https://example.com/");
+    for line in ["a=b\0c", "a\r=b", "a=b\nc", "a=b\x7f", "a=b; Path=/\x01"] {
+        let e = jar.insert_raw(line, &u).unwrap_err();
+        assert!(matches!(e, CookieError::ControlCharacter), "{line:?}: {e}");
+    }
+    jar.insert_raw("a=b\tc", &u).unwrap();
+    assert_eq!(jar.get("a").as_deref(), Some("b\tc"));
+    assert!(jar.set("x\0", "1", &u).is_err());
+    assert!(jar.set("x", "1\n", &u).is_err());
+    assert!(jar.set("x=y", "1", &u).is_err());
+    assert!(jar.set("", "1", &u).is_err());
+    assert!(jar.set("x", "a;b", &u).is_err());
+}
+
+#[test]
+fn nameless_cookies() {
+    let jar = CookieJar::new();
+    let u = url("https://example.com/");
+    jar.insert_raw("token123", &u).unwrap();
+    jar.insert_raw("n=v", &u).unwrap();
+    assert_eq!(
+        header(&jar, "https://example.com/").as_deref(),
+        Some("token123; n=v")
+    );
+    // Same (empty) name: replaced.
+    jar.insert_raw("=other", &u).unwrap();
+    assert_eq!(
+        header(&jar, "https://example.com/").as_deref(),
+        Some("other; n=v")
+    );
+}
+
+#[test]
+fn size_cap() {
+    let jar = CookieJar::new();
+    let u = url("https://example.com/");
+    let ok = format!("n={}", "v".repeat(4095));
+    jar.insert_raw(&ok, &u).unwrap();
+    let big = format!("n={}", "v".repeat(4096));
+    let e = jar.insert_raw(&big, &u).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            CookieError::TooLarge {
+                size: 4097,
+                limit: 4096
+            }
+        ),
+        "{e}"
+    );
+    assert_eq!(jar.get("n").map(|v| v.len()), Some(4095));
+}
+
+#[test]
+fn per_domain_cap_evicts_oldest() {
+    let jar = CookieJar::new();
+    let u = url("https://example.com/");
+    for i in 0..55 {
+        jar.insert_raw(&format!("c{i}={i}"), &u).unwrap();
+    }
+    assert_eq!(jar.len(), 50);
+    assert_eq!(jar.get("c4"), None);
+    assert_eq!(jar.get("c5").as_deref(), Some("5"));
+    assert_eq!(jar.get("c54").as_deref(), Some("54"));
+    // Other domains are not affected.
+    jar.insert_raw("o=1", &url("https://other.com/")).unwrap();
+    assert_eq!(jar.len(), 51);
+    check(&jar);
+}
+
+#[test]
+fn total_cap_evicts_oldest() {
+    let jar = CookieJar::new();
+    for d in 0..100 {
+        let u = url(&format!("https://d{d}.example/"));
+        for i in 0..31 {
+            jar.insert_raw(&format!("c{d}_{i}=1"), &u).unwrap();
+        }
+    }
+    assert_eq!(jar.len(), 3000);
+    // 3100 stored; the 100 oldest (31 each of d0, d1, d2, then 7 of d3) were evicted.
+    assert_eq!(jar.get("c0_0"), None);
+    assert_eq!(jar.get("c3_6"), None);
+    assert_eq!(jar.get("c3_7").as_deref(), Some("1"));
+    assert_eq!(header(&jar, "https://d0.example/"), None);
+    check(&jar);
+
+    let small = CookieJar::with_limits(CookieLimits::default().max_total(3));
+    for i in 0..5 {
+        small
+            .insert_raw(&format!("k{i}=1"), &url("https://x.example/"))
+            .unwrap();
+    }
+    let names: Vec<_> = small.iter().map(|c| c.name().to_string()).collect();
+    assert_eq!(names, ["k2", "k3", "k4"]);
+}
+
+#[test]
+fn ip_hosts_are_host_only() {
+    let jar = CookieJar::new();
+    jar.insert_raw("a=1; Domain=127.0.0.1", &url("http://127.0.0.1:8000/"))
+        .unwrap();
+    let e = jar
+        .insert_raw("b=1; Domain=0.1", &url("http://127.0.0.1/"))
+        .unwrap_err();
+    assert!(matches!(e, CookieError::DomainMismatch { .. }), "{e}");
+    assert!(jar
+        .insert_raw("b=1; Domain=1", &url("http://127.0.0.1/"))
+        .is_err());
+    let c = jar.iter().next().unwrap();
+    assert!(c.host_only());
+    assert_eq!(c.domain(), "127.0.0.1");
+    // Port is not part of cookie scope.
+    assert_eq!(
+        header(&jar, "http://127.0.0.1:9000/").as_deref(),
+        Some("a=1")
+    );
+    assert_eq!(header(&jar, "http://127.0.0.2/"), None);
+    assert_eq!(header(&jar, "http://0.0.1/"), None);
+}
+
+#[test]
+fn same_site_is_kept() {
+    let jar = CookieJar::new();
+    let u = url("https://example.com/");
+    jar.insert_raw("a=1; SameSite=Strict", &u).unwrap();
+    jar.insert_raw("b=1; samesite=none; Secure", &u).unwrap();
+    jar.insert_raw("c=1", &u).unwrap();
+    let ss: Vec<_> = jar.iter().map(|c| c.same_site()).collect();
+    assert_eq!(ss, [Some(SameSite::Strict), Some(SameSite::None), None]);
+}
+
+#[test]
+fn response_cookies_in_order() {
+    let jar = CookieJar::new();
+    let u = url("https://example.com/");
+    let values = [
+        HeaderValue::from_static("a=1"),
+        HeaderValue::from_static("b=1"),
+        HeaderValue::from_static("a=; Max-Age=0"),
+        HeaderValue::from_static("bad=1; Domain=com"),
+        HeaderValue::from_bytes(b"bin=\xff").unwrap(),
+        HeaderValue::from_static("b=2"),
+    ];
+    jar.store_response_cookies(&u, values.iter());
+    assert_eq!(
+        jar.get_dict().into_iter().collect::<Vec<_>>(),
+        [("b".into(), "2".into())]
+    );
+}
+
+#[test]
+fn remove_remove_exact_clear() {
+    let jar = CookieJar::new();
+    jar.insert_raw("a=1; Path=/x", &url("https://example.com/"))
+        .unwrap();
+    jar.insert_raw("a=2", &url("https://other.com/")).unwrap();
+    jar.insert_raw("b=3", &url("https://other.com/")).unwrap();
+    jar.insert_raw("b=4; Domain=example.com", &url("https://example.com/"))
+        .unwrap();
+    assert!(!jar.remove_exact("example.com", "/", "a"));
+    assert!(jar.remove_exact(".EXAMPLE.com", "/", "b"));
+    assert_eq!(jar.len(), 3);
+    assert_eq!(jar.remove("a"), 2);
+    assert_eq!(jar.get_dict().len(), 1);
+    jar.clear();
+    assert!(jar.is_empty());
+    check(&jar);
+}
+
+#[test]
+fn clones_share_jars_do_not() {
+    let a = CookieJar::new();
+    let a2 = a.clone();
+    let b = CookieJar::new();
+    a.set("x", "1", &url("http://example.com/")).unwrap();
+    assert!(a.same_jar(&a2) && !a.same_jar(&b));
+    assert_eq!(a2.get("x").as_deref(), Some("1"));
+    assert!(b.is_empty());
+    assert_eq!(header(&b, "http://example.com/"), None);
+}
+
+#[test]
+fn set_is_host_only_root_path() {
+    let jar = CookieJar::new();
+    jar.set("k", "v", &url("http://example.com/a/b")).unwrap();
+    let c = jar.iter().next().unwrap();
+    assert_eq!(
+        (c.domain(), c.path(), c.host_only(), c.secure()),
+        ("example.com", "/", true, false)
+    );
+    assert!(c.is_session());
+    assert_eq!(
+        header(&jar, "http://example.com/zzz").as_deref(),
+        Some("k=v")
+    );
+    assert_eq!(header(&jar, "http://sub.example.com/"), None);
+    assert!(matches!(
+        jar.set("k", "v", &url("data:text/plain,hi")),
+        Err(CookieError::NoHost)
+    ));
+}
+
+#[test]
+fn parse_set_cookie_for_response_cookies() {
+    let u = url("https://a.example.com/");
+    let c = parse_set_cookie(
+        &HeaderValue::from_static("x=1; Domain=example.com; HttpOnly"),
+        &u,
+    )
+    .unwrap();
+    assert_eq!((c.name(), c.value(), c.domain()), ("x", "1", "example.com"));
+    assert!(c.http_only() && !c.host_only() && !c.is_expired());
+    assert!(
+        parse_set_cookie(&HeaderValue::from_static("x=1; Max-Age=0"), &u)
+            .unwrap()
+            .is_expired()
+    );
+    assert!(parse_set_cookie(&HeaderValue::from_static("x=1; Domain=com"), &u).is_err());
+}
+
+#[test]
+fn expires_capped_at_400_days() {
+    let jar = CookieJar::new();
+    jar.insert_raw(
+        "a=1; Expires=Fri, 01 Jan 2100 00:00:00 GMT",
+        &url("https://example.com/"),
+    )
+    .unwrap();
+    let exp = jar.iter().next().unwrap().expires().unwrap();
+    assert!(exp <= SystemTime::now() + Duration::from_secs(400 * 86400 + 5));
+}
+
+/// Not a benchmark (the lead's criterion bench is): a quick release-mode check of the index.
+/// `cargo test --release -p tower-requests-layers --all-features perf_10k -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn perf_10k() {
+    let jar = CookieJar::with_limits(CookieLimits::default().max_total(20_000));
+    for d in 0..1000 {
+        let u = url(&format!("https://www.site{d}.example.com/a/b"));
+        for i in 0..10 {
+            let line = if i % 2 == 0 {
+                format!("c{i}=value{i}; Path=/; Domain=site{d}.example.com")
+            } else {
+                format!("c{i}=value{i}; Max-Age=3600")
+            };
+            jar.insert_raw(&line, &u).unwrap();
+        }
+    }
+    assert_eq!(jar.len(), 10_000);
+    let u = url("https://www.site500.example.com/a/b/c");
+    let n = 100_000;
+    let start = std::time::Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(jar.cookie_header(&u));
+    }
+    let per_header = start.elapsed() / n;
+    let v = HeaderValue::from_static("fresh=1; Path=/; Max-Age=60; HttpOnly");
+    let start = std::time::Instant::now();
+    for _ in 0..n {
+        jar.store_response_cookies(&u, std::iter::once(&v));
+    }
+    let per_store = start.elapsed() / n;
+    println!("cookie_header: {per_header:?}, store one Set-Cookie: {per_store:?}");
+    assert!(per_header < Duration::from_micros(5));
+    assert!(per_store < Duration::from_micros(5));
+}

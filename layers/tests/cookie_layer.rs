@@ -1,0 +1,358 @@
+//! CookieLayer against an in-process hyper server on 127.0.0.1.
+#![cfg(feature = "cookies")]
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http::header::{COOKIE, LOCATION, SET_COOKIE};
+use http::{Request, Response, StatusCode};
+use http_body_util::Full;
+use hyper::server::conn::http1;
+use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tower::util::BoxCloneSyncService;
+use tower::{service_fn, Service, ServiceBuilder, ServiceExt};
+use tower_requests_layers::cookie::{CookieJar, CookieLayer, CookieLimits, UserCookie};
+use tower_requests_layers::{Body, BoxError};
+use url::Url;
+
+/// What the server saw: (path, Cookie header).
+type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
+async fn handle(
+    req: Request<hyper::body::Incoming>,
+    seen: Seen,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let path = req.uri().path().to_string();
+    let cookie = req
+        .headers()
+        .get(COOKIE)
+        .map(|v| v.to_str().unwrap_or("<non-ascii>").to_string());
+    seen.lock().unwrap().push((path.clone(), cookie.clone()));
+    let mut res = Response::new(Full::new(Bytes::from(cookie.clone().unwrap_or_default())));
+    let h = res.headers_mut();
+    if let Some(c) = &cookie {
+        h.insert("x-seen", c.parse().unwrap());
+    }
+    match path.as_str() {
+        "/login" => {
+            h.append(SET_COOKIE, "sid=abc; Path=/; HttpOnly".parse().unwrap());
+            // Rejected: not a domain of 127.0.0.1.
+            h.append(SET_COOKIE, "evil=1; Domain=example.com".parse().unwrap());
+        }
+        "/redirect" => {
+            h.insert(LOCATION, "/landing".parse().unwrap());
+            h.append(SET_COOKIE, "hop=1; Path=/".parse().unwrap());
+        }
+        "/logout" => {
+            h.append(SET_COOKIE, "sid=; Max-Age=0; Path=/".parse().unwrap());
+        }
+        p if p.starts_with("/set/") => {
+            let name = &p["/set/".len()..];
+            h.append(SET_COOKIE, format!("{name}=1; Path=/").parse().unwrap());
+        }
+        _ => {}
+    }
+    if path == "/redirect" {
+        *res.status_mut() = StatusCode::FOUND;
+    }
+    Ok(res)
+}
+
+async fn server() -> (SocketAddr, Seen) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen: Seen = Arc::default();
+    let seen2 = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let seen = seen2.clone();
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(move |req| handle(req, seen.clone()));
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    });
+    (addr, seen)
+}
+
+/// Headers and extension the inner service saw.
+type Recorded = (http::HeaderMap, Option<UserCookie>);
+
+type HttpClient = Client<HttpConnector, Body>;
+
+fn client() -> HttpClient {
+    Client::builder(TokioExecutor::new()).build_http()
+}
+
+fn get(addr: SocketAddr, path: &str) -> Request<Body> {
+    Request::get(format!("http://{addr}{path}"))
+        .body(Body::empty())
+        .unwrap()
+}
+
+fn last_seen(seen: &Seen) -> Option<String> {
+    seen.lock().unwrap().last().unwrap().1.clone()
+}
+
+#[tokio::test]
+async fn server_cookies_come_back() {
+    let (addr, seen) = server().await;
+    let jar = CookieJar::new();
+    let mut svc = ServiceBuilder::new()
+        .layer(CookieLayer::new(jar.clone()))
+        .service(client());
+
+    let res = svc
+        .ready()
+        .await
+        .unwrap()
+        .call(get(addr, "/login"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(last_seen(&seen), None);
+    assert_eq!(jar.get("sid").as_deref(), Some("abc"));
+    assert_eq!(jar.get("evil"), None);
+
+    svc.ready()
+        .await
+        .unwrap()
+        .call(get(addr, "/profile"))
+        .await
+        .unwrap();
+    assert_eq!(last_seen(&seen).as_deref(), Some("sid=abc"));
+
+    svc.ready()
+        .await
+        .unwrap()
+        .call(get(addr, "/logout"))
+        .await
+        .unwrap();
+    assert_eq!(last_seen(&seen).as_deref(), Some("sid=abc"));
+    assert!(jar.is_empty());
+    svc.ready()
+        .await
+        .unwrap()
+        .call(get(addr, "/profile"))
+        .await
+        .unwrap();
+    assert_eq!(last_seen(&seen), None);
+}
+
+#[tokio::test]
+async fn cookie_from_302_is_stored_and_sent_next() {
+    let (addr, seen) = server().await;
+    let jar = CookieJar::new();
+    let mut svc = ServiceBuilder::new()
+        .layer(CookieLayer::new(jar.clone()))
+        .service(client());
+    let res = svc
+        .ready()
+        .await
+        .unwrap()
+        .call(get(addr, "/redirect"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND);
+    assert_eq!(jar.get("hop").as_deref(), Some("1"));
+    svc.ready()
+        .await
+        .unwrap()
+        .call(get(addr, "/landing"))
+        .await
+        .unwrap();
+    assert_eq!(last_seen(&seen).as_deref(), Some("hop=1"));
+}
+
+#[tokio::test]
+async fn cookies_of_other_hosts_not_sent() {
+    let (addr, seen) = server().await;
+    let jar = CookieJar::new();
+    jar.insert_raw("foreign=1", &Url::parse("http://other.test/").unwrap())
+        .unwrap();
+    jar.insert_raw("other_ip=1", &Url::parse("http://127.0.0.2/").unwrap())
+        .unwrap();
+    jar.insert_raw("mine=1", &Url::parse(&format!("http://{addr}/")).unwrap())
+        .unwrap();
+    let mut svc = ServiceBuilder::new()
+        .layer(CookieLayer::new(jar.clone()))
+        .service(client());
+    svc.ready()
+        .await
+        .unwrap()
+        .call(get(addr, "/echo"))
+        .await
+        .unwrap();
+    assert_eq!(last_seen(&seen).as_deref(), Some("mine=1"));
+}
+
+#[tokio::test]
+async fn caller_cookie_merged_first_and_never_duplicated() {
+    let (addr, seen) = server().await;
+    let jar = CookieJar::new();
+    jar.insert_raw("sid=abc", &Url::parse(&format!("http://{addr}/")).unwrap())
+        .unwrap();
+    // Record what the inner service got, to replay it as a redirect layer would.
+    let recorded: Arc<Mutex<Option<Recorded>>> = Arc::default();
+    let rec = recorded.clone();
+    let http = client();
+    let inner = service_fn(move |req: Request<Body>| {
+        *rec.lock().unwrap() = Some((
+            req.headers().clone(),
+            req.extensions().get::<UserCookie>().cloned(),
+        ));
+        http.request(req)
+    });
+    let mut svc = ServiceBuilder::new()
+        .layer(CookieLayer::new(jar.clone()))
+        .service(inner);
+
+    let mut req = get(addr, "/echo");
+    req.headers_mut().append(COOKIE, "mine=1".parse().unwrap());
+    req.headers_mut().append(COOKIE, "also=2".parse().unwrap());
+    svc.ready().await.unwrap().call(req).await.unwrap();
+    assert_eq!(last_seen(&seen).as_deref(), Some("mine=1; also=2; sid=abc"));
+
+    let (headers, ext) = recorded.lock().unwrap().take().unwrap();
+    let ext = ext.expect("the layer records the caller's cookie");
+    assert_eq!(ext.0.as_ref().unwrap(), "mine=1; also=2");
+
+    // Second pass of the same request (extension present): rebuilt, not appended.
+    jar.insert_raw("new=3", &Url::parse(&format!("http://{addr}/")).unwrap())
+        .unwrap();
+    let mut again = get(addr, "/next");
+    *again.headers_mut() = headers.clone();
+    again.extensions_mut().insert(ext.clone());
+    svc.ready().await.unwrap().call(again).await.unwrap();
+    assert_eq!(
+        last_seen(&seen).as_deref(),
+        Some("mine=1; also=2; sid=abc; new=3")
+    );
+
+    // A hop whose Cookie header the redirect layer removed: the caller's part stays out.
+    let mut hop = get(addr, "/cross");
+    hop.extensions_mut().insert(ext);
+    svc.ready().await.unwrap().call(hop).await.unwrap();
+    assert_eq!(last_seen(&seen).as_deref(), Some("sid=abc; new=3"));
+}
+
+#[tokio::test]
+async fn relative_uri_passes_untouched() {
+    let jar = CookieJar::new();
+    jar.insert_raw("sid=abc", &Url::parse("http://example.com/").unwrap())
+        .unwrap();
+    let seen: Arc<Mutex<Option<Option<String>>>> = Arc::default();
+    let s = seen.clone();
+    let svc = ServiceBuilder::new()
+        .layer(CookieLayer::new(jar.clone()))
+        .service(service_fn(move |req: Request<Body>| {
+            *s.lock().unwrap() = Some(
+                req.headers()
+                    .get(COOKIE)
+                    .map(|v| v.to_str().unwrap().to_string()),
+            );
+            assert!(req.extensions().get::<UserCookie>().is_none());
+            let mut res = Response::new(Body::empty());
+            res.headers_mut().insert(SET_COOKIE, "x=1".parse().unwrap());
+            async move { Ok::<_, BoxError>(res) }
+        }));
+    let req = Request::get("/relative")
+        .header(COOKIE, "a=1")
+        .body(Body::empty())
+        .unwrap();
+    svc.oneshot(req).await.unwrap();
+    assert_eq!(seen.lock().unwrap().take().unwrap().as_deref(), Some("a=1"));
+    assert_eq!(jar.len(), 1);
+}
+
+#[tokio::test]
+async fn inner_errors_pass_through_boxed() {
+    let jar = CookieJar::new();
+    let svc = ServiceBuilder::new()
+        .layer(CookieLayer::new(jar))
+        .service(service_fn(|_req: Request<Body>| async {
+            Err::<Response<Body>, _>(std::io::Error::other("boom"))
+        }));
+    let err = svc
+        .oneshot(
+            Request::get("http://example.com/")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.downcast_ref::<std::io::Error>().is_some());
+}
+
+#[tokio::test]
+async fn works_inside_box_clone_sync_service() {
+    let (addr, seen) = server().await;
+    let jar = CookieJar::new();
+    let svc = ServiceBuilder::new()
+        .layer(CookieLayer::new(jar.clone()))
+        .service(client())
+        .map_err(Into::<BoxError>::into);
+    let boxed: BoxCloneSyncService<Request<Body>, Response<hyper::body::Incoming>, BoxError> =
+        BoxCloneSyncService::new(svc);
+    boxed.clone().oneshot(get(addr, "/login")).await.unwrap();
+    boxed.oneshot(get(addr, "/echo")).await.unwrap();
+    assert_eq!(last_seen(&seen).as_deref(), Some("sid=abc"));
+}
+
+#[tokio::test]
+async fn two_jars_are_isolated() {
+    let (addr, seen) = server().await;
+    let (jar_a, jar_b) = (CookieJar::new(), CookieJar::new());
+    let svc_a = ServiceBuilder::new()
+        .layer(CookieLayer::new(jar_a.clone()))
+        .service(client());
+    let svc_b = ServiceBuilder::new()
+        .layer(CookieLayer::new(jar_b.clone()))
+        .service(client());
+    svc_a.clone().oneshot(get(addr, "/login")).await.unwrap();
+    svc_b.clone().oneshot(get(addr, "/echo")).await.unwrap();
+    assert_eq!(last_seen(&seen), None);
+    svc_a.oneshot(get(addr, "/echo")).await.unwrap();
+    assert_eq!(last_seen(&seen).as_deref(), Some("sid=abc"));
+    assert!(jar_b.is_empty());
+    assert_eq!(jar_a.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_tasks_through_the_layer() {
+    let (addr, seen) = server().await;
+    // All 64 cookies belong to 127.0.0.1: lift the per-domain cap of 50.
+    let jar = CookieJar::with_limits(CookieLimits::default().max_per_domain(100));
+    let svc = ServiceBuilder::new()
+        .layer(CookieLayer::new(jar.clone()))
+        .service(client());
+    let mut tasks = Vec::new();
+    for i in 0..64 {
+        let svc = svc.clone();
+        tasks.push(tokio::spawn(async move {
+            svc.clone()
+                .oneshot(get(addr, &format!("/set/t{i}")))
+                .await
+                .unwrap();
+            let res = svc.oneshot(get(addr, "/echo")).await.unwrap();
+            let seen = res.headers()["x-seen"].to_str().unwrap().to_string();
+            assert!(
+                seen.split("; ").any(|c| c == format!("t{i}=1")),
+                "task {i} did not get its cookie back: {seen}"
+            );
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(jar.len(), 64);
+    assert_eq!(seen.lock().unwrap().len(), 128);
+}

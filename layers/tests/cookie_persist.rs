@@ -1,0 +1,239 @@
+//! Saving and loading jars (feature `persist`).
+#![cfg(feature = "persist")]
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tower_requests_layers::cookie::{CookieError, CookieJar, SameSite};
+use url::Url;
+
+fn url(s: &str) -> Url {
+    Url::parse(s).unwrap()
+}
+
+fn sample() -> CookieJar {
+    let jar = CookieJar::new();
+    let u = url("https://www.example.com/app/page");
+    jar.insert_raw(
+        "sid=abc; Path=/; HttpOnly; Max-Age=3600; SameSite=Lax; Secure",
+        &u,
+    )
+    .unwrap();
+    jar.insert_raw("dom=1; Domain=example.com; Max-Age=7200", &u)
+        .unwrap();
+    jar.insert_raw("session=s", &u).unwrap();
+    jar.insert_raw("ip=1; Max-Age=60", &url("http://127.0.0.1:8080/"))
+        .unwrap();
+    jar
+}
+
+#[test]
+fn json_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cookies.json");
+    let jar = sample();
+    jar.save_json(&path, true).unwrap();
+    let loaded = CookieJar::load_json(&path).unwrap();
+    let a: Vec<_> = jar.iter().collect();
+    let b: Vec<_> = loaded.iter().collect();
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(
+            (
+                x.name(),
+                x.value(),
+                x.domain(),
+                x.path(),
+                x.secure(),
+                x.http_only(),
+                x.host_only(),
+                x.same_site()
+            ),
+            (
+                y.name(),
+                y.value(),
+                y.domain(),
+                y.path(),
+                y.secure(),
+                y.http_only(),
+                y.host_only(),
+                y.same_site()
+            )
+        );
+        // Whole seconds in the file.
+        match (x.expires(), y.expires()) {
+            (Some(p), Some(q)) => {
+                assert!(p.duration_since(q).unwrap_or_default() < Duration::from_secs(1))
+            }
+            (None, None) => {}
+            other => panic!("expiry mismatch {other:?}"),
+        }
+    }
+    assert_eq!(b[0].same_site(), Some(SameSite::Lax));
+    let u = url("https://sub.example.com/app");
+    assert_eq!(loaded.cookie_header(&u).unwrap(), "dom=1");
+    assert_eq!(
+        loaded
+            .cookie_header(&url("https://www.example.com/app/x"))
+            .unwrap(),
+        jar.cookie_header(&url("https://www.example.com/app/x"))
+            .unwrap()
+    );
+}
+
+#[test]
+fn json_without_session_cookies() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.json");
+    sample().save_json(&path, false).unwrap();
+    let loaded = CookieJar::load_json(&path).unwrap();
+    assert_eq!(loaded.get("session"), None);
+    assert_eq!(loaded.len(), 3);
+}
+
+#[test]
+fn corrupt_or_truncated_json_is_an_error_and_jar_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.json");
+    sample().save_json(&path, true).unwrap();
+    let full = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, &full[..full.len() / 2]).unwrap();
+
+    let jar = CookieJar::new();
+    jar.set("keep", "me", &url("http://example.com/")).unwrap();
+    let err = jar.load_json_into(&path).unwrap_err();
+    assert!(matches!(err, CookieError::Json(_)), "{err}");
+    assert!(err.to_string().contains("malformed JSON cookie file"));
+    assert!(std::error::Error::source(&err).is_some());
+    assert_eq!(jar.get_dict().len(), 1);
+
+    std::fs::write(&path, "not json at all").unwrap();
+    assert!(CookieJar::load_json(&path).is_err());
+    let missing = CookieJar::load_json(dir.path().join("nope.json")).unwrap_err();
+    assert!(matches!(missing, CookieError::Io(_)));
+}
+
+#[test]
+fn expired_and_invalid_cookies_dropped_on_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.json");
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let text = format!(
+        r#"{{"version":1,"cookies":[
+        {{"name":"old","value":"1","domain":"example.com","path":"/","expires":{past},"host_only":true}},
+        {{"name":"psl","value":"1","domain":"co.uk","path":"/","host_only":false}},
+        {{"name":"__Host-x","value":"1","domain":"example.com","path":"/","host_only":false,"secure":true}},
+        {{"name":"ctl","value":"a\u0000b","domain":"example.com","path":"/","host_only":true}},
+        {{"name":"ok","value":"1","domain":".Example.com","path":"/","expires":{future}}}
+        ]}}"#,
+        past = now - 10,
+        future = now + 1000
+    );
+    std::fs::write(&path, text).unwrap();
+    let jar = CookieJar::load_json(&path).unwrap();
+    let names: Vec<_> = jar.iter().map(|c| c.name().to_string()).collect();
+    assert_eq!(names, ["ok"]);
+    assert_eq!(jar.iter().next().unwrap().domain(), "example.com");
+}
+
+#[test]
+fn netscape_round_trip_and_curl_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cookies.txt");
+    let jar = sample();
+    jar.save_netscape(&path).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with("# Netscape HTTP Cookie File"));
+    assert!(text.contains("#HttpOnly_www.example.com\tFALSE\t/\tTRUE\t"));
+    assert!(text.contains("\n.example.com\tTRUE\t/app\tFALSE\t"));
+    assert!(text.contains("www.example.com\tFALSE\t/app\tFALSE\t0\tsession\ts\n"));
+    let loaded = CookieJar::load_netscape(&path).unwrap();
+    assert_eq!(loaded.len(), jar.len());
+    let sid = loaded.iter().find(|c| c.name() == "sid").unwrap();
+    assert!(sid.http_only() && sid.secure() && sid.host_only());
+    let session = loaded.iter().find(|c| c.name() == "session").unwrap();
+    assert!(session.is_session());
+    assert_eq!(
+        loaded
+            .cookie_header(&url("https://www.example.com/app/x"))
+            .unwrap(),
+        jar.cookie_header(&url("https://www.example.com/app/x"))
+            .unwrap()
+    );
+}
+
+#[test]
+fn netscape_written_by_curl_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cookies.txt");
+    let future = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3600;
+    // As `curl -c` writes it (plus an expired line, a comment and CRLF line ends).
+    let text = format!(
+        "# Netscape HTTP Cookie File\r\n# https://curl.se/docs/http-cookies.html\r\n\r\n\
+         #HttpOnly_localhost\tFALSE\t/\tFALSE\t0\tsid\tabc\r\n\
+         .example.org\tTRUE\t/docs\tTRUE\t{future}\ttheme\tdark\r\n\
+         example.org\tFALSE\t/\tFALSE\t1\told\tgone\r\n\
+         example.org\tFALSE\t/\tFALSE\t0\tempty\r\n"
+    );
+    std::fs::write(&path, text).unwrap();
+    let jar = CookieJar::load_netscape(&path).unwrap();
+    assert_eq!(jar.len(), 3);
+    assert_eq!(
+        jar.cookie_header(&url("http://localhost:1234/")).unwrap(),
+        "sid=abc"
+    );
+    assert_eq!(
+        jar.cookie_header(&url("https://a.example.org/docs/x"))
+            .unwrap(),
+        "theme=dark"
+    );
+    assert_eq!(jar.get("empty").as_deref(), Some(""));
+}
+
+#[test]
+fn netscape_malformed_is_an_error_and_jar_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cookies.txt");
+    let jar = CookieJar::new();
+    jar.set("keep", "me", &url("http://example.com/")).unwrap();
+    for (bad, line) in [
+        (
+            "example.com\tFALSE\t/\tFALSE\t0\ta\t1\nexample.com\tFALSE\t/",
+            2,
+        ),
+        ("example.com\tMAYBE\t/\tFALSE\t0\ta\t1\n", 1),
+        ("example.com\tFALSE\t/\tFALSE\tsoon\ta\t1\n", 1),
+    ] {
+        std::fs::write(&path, bad).unwrap();
+        match jar.load_netscape_into(&path) {
+            Err(CookieError::Netscape { line: l, .. }) => assert_eq!(l, line, "{bad:?}"),
+            other => panic!("{bad:?}: {other:?}"),
+        }
+        assert_eq!(jar.get_dict().len(), 1);
+    }
+}
+
+#[test]
+fn writes_are_atomic_replacements() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.json");
+    std::fs::write(&path, "old content").unwrap();
+    sample().save_json(&path, true).unwrap();
+    assert!(CookieJar::load_json(&path).is_ok());
+    // Only the target remains: the temporary file was renamed over it.
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, [std::ffi::OsString::from("c.json")]);
+    // A target in a missing directory fails without creating anything.
+    assert!(sample()
+        .save_netscape(dir.path().join("missing/c.txt"))
+        .is_err());
+}
