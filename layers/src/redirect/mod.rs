@@ -1,1 +1,80 @@
 //! `FollowRedirectLayer`: redirects the way Python requests follows them, without leaking credentials.
+//!
+//! # Policy (requests' `SessionRedirectMixin`)
+//!
+//! * At most 30 redirects by default ([`FollowRedirectLayer::max`]); one more 3xx is a
+//!   [`TooManyRedirects`] error (not the last 3xx). [`FollowRedirectLayer::none`] returns 3xx
+//!   responses as they are.
+//! * 302 and 303 turn any method but `HEAD` into `GET`; 301 turns only `POST` into `GET`. All three
+//!   drop the body and the `Content-Length`, `Content-Type` and `Transfer-Encoding` headers, even
+//!   when the method stays.
+//! * 307 and 308 keep the method and replay the body through [`ReplayBody`](crate::ReplayBody); a
+//!   body that cannot be replayed (a stream) is a [`RedirectError::BodyNotReplayable`] error rather
+//!   than a silently empty body.
+//! * `Location` is resolved against the current URL with the `url` crate (relative and
+//!   protocol-relative references work); the fragment of the previous URL is carried over when the
+//!   `Location` has none. A `Location` that does not parse, or whose scheme is not `http`/`https`,
+//!   is a [`RedirectError`].
+//! * When the scheme, host or port changes, `Authorization`, `Proxy-Authorization`, `Cookie` and an
+//!   explicit `Host` are removed, and stay removed for the rest of the chain (an `http` → `https`
+//!   upgrade on the default ports of the same host keeps them, like requests' `should_strip_auth`).
+//!   Layers below (auth, cookies) decide again on every hop.
+//! * Every hop carries the original request's extensions, plus [`OriginalUri`] (the URI of the
+//!   call's first request), which the auth layer uses to keep credentials on their origin.
+//! * Every response that went through the layer carries a [`History`] (one [`Hop`] per 3xx
+//!   followed, maybe none) and the [`EffectiveUri`] (final URI); [`Fragment`] when the final URL
+//!   has one. The bodies of followed 3xx responses are dropped unread.
+//!
+//! # Why not tower-http's `FollowRedirect`
+//!
+//! tower-http 0.7's `Policy` trait cannot express this policy: the method/body rewriting is hard
+//! coded there (a 302 turns only `POST` into `GET`, and 301/302 keep the body and `Content-*`
+//! headers for other methods), an unreplayable 307/308 body or an unusable `Location` ends the
+//! chain by returning the 3xx instead of an error, the policy never sees the responses, so it
+//! cannot build a history, fragments are not carried over, and its standard policy drops all
+//! extensions cross-origin (our auth layer needs them to know the call's origin).
+//!
+//! # Example
+//!
+//! ```
+//! use http::{header, Request, Response, StatusCode};
+//! use tower::{service_fn, Service, ServiceBuilder, ServiceExt};
+//! use tower_requests_layers::redirect::{EffectiveUri, FollowRedirectLayer, History};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), tower_requests_layers::BoxError> {
+//! let server = service_fn(|req: Request<String>| async move {
+//!     let res = if req.uri().path() == "/old" {
+//!         Response::builder()
+//!             .status(StatusCode::FOUND)
+//!             .header(header::LOCATION, "/new")
+//!             .body(String::new())
+//!     } else {
+//!         Response::builder().body(format!("{} {}", req.method(), req.uri()))
+//!     };
+//!     Ok::<_, http::Error>(res?)
+//! });
+//! let mut svc = ServiceBuilder::new().layer(FollowRedirectLayer::new()).service(server);
+//!
+//! let req = Request::post("http://example.test/old").body("payload".to_string())?;
+//! let res = svc.ready().await?.call(req).await?;
+//! assert_eq!(res.body(), "GET http://example.test/new");
+//! assert_eq!(res.extensions().get::<EffectiveUri>().unwrap().0, "http://example.test/new");
+//! let history = res.extensions().get::<History>().unwrap();
+//! assert_eq!(history.len(), 1);
+//! assert_eq!(history[0].status, StatusCode::FOUND);
+//! # Ok(())
+//! # }
+//! ```
+
+mod error;
+mod future;
+mod layer;
+mod policy;
+mod service;
+
+pub use error::{RedirectError, TooManyRedirects};
+pub use future::ResponseFuture;
+pub use layer::FollowRedirectLayer;
+pub use policy::{EffectiveUri, Fragment, History, Hop, OriginalUri};
+pub use service::FollowRedirect;

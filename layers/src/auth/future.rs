@@ -1,0 +1,220 @@
+//! The response future of [`AuthService`](super::AuthService).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use http::{request, response, Request, Response, StatusCode};
+use pin_project_lite::pin_project;
+use tower::util::Oneshot;
+use tower_service::Service;
+
+use super::error::AuthError;
+use super::origin::Origin;
+use super::scheme::{BoxFuture, Scheme};
+use crate::{BoxError, ReplayBody};
+
+pin_project! {
+    #[project = StateProj]
+    pub(crate) enum State<F, O, B, ResB> {
+        // Custom: waiting for `Auth::authorize` before the first send.
+        Authorizing {
+            fut: BoxFuture<Result<request::Parts, BoxError>>,
+            body: Option<B>,
+        },
+        Calling {
+            #[pin]
+            fut: F,
+        },
+        // Custom: waiting for `Auth::on_unauthorized`.
+        Hook {
+            fut: BoxFuture<Result<(response::Parts, bool), BoxError>>,
+            body: Option<ResB>,
+        },
+        // Custom: `Auth::authorize` again before the resend.
+        Reauthorizing {
+            fut: BoxFuture<Result<request::Parts, BoxError>>,
+        },
+        Resending {
+            #[pin]
+            fut: O,
+        },
+        Failed {
+            error: Option<BoxError>,
+        },
+    }
+}
+
+pin_project! {
+    /// Resolves to the response (after at most one authenticated resend).
+    pub struct ResponseFuture<S, B, ResB>
+    where
+        S: Service<Request<B>>,
+    {
+        #[pin]
+        state: State<S::Future, Oneshot<S, Request<B>>, B, ResB>,
+        // Only for schemes that may resend (Digest, custom).
+        service: Option<S>,
+        scheme: Option<Scheme>,
+        // The origin of this request (Digest keeps one challenge per origin).
+        target: Option<Origin>,
+        // The request head before credentials were added, and a copy of its body.
+        pre: Option<request::Parts>,
+        replay: Option<B>,
+        // Custom: the head as sent, for `on_unauthorized`.
+        sent: Option<request::Parts>,
+    }
+}
+
+impl<S, B, ResB> ResponseFuture<S, B, ResB>
+where
+    S: Service<Request<B>>,
+{
+    pub(crate) fn plain(fut: S::Future) -> Self {
+        ResponseFuture {
+            state: State::Calling { fut },
+            service: None,
+            scheme: None,
+            target: None,
+            pre: None,
+            replay: None,
+            sent: None,
+        }
+    }
+
+    pub(crate) fn failed(error: BoxError) -> Self {
+        ResponseFuture {
+            state: State::Failed { error: Some(error) },
+            service: None,
+            scheme: None,
+            target: None,
+            pre: None,
+            replay: None,
+            sent: None,
+        }
+    }
+
+    pub(crate) fn new(
+        state: State<S::Future, Oneshot<S, Request<B>>, B, ResB>,
+        service: S,
+        scheme: Scheme,
+        target: Option<Origin>,
+        pre: Option<request::Parts>,
+        replay: Option<B>,
+    ) -> Self {
+        ResponseFuture {
+            state,
+            service: Some(service),
+            scheme: Some(scheme),
+            target,
+            pre,
+            replay,
+            sent: None,
+        }
+    }
+}
+
+fn provider(source: BoxError) -> BoxError {
+    AuthError::Provider { source }.into()
+}
+
+fn gone() -> BoxError {
+    // Unreachable by construction; an error rather than a panic all the same.
+    "auth future polled in an invalid state".into()
+}
+
+impl<S, B, ResB> Future for ResponseFuture<S, B, ResB>
+where
+    S: Service<Request<B>, Response = Response<ResB>> + Clone,
+    S::Error: Into<BoxError>,
+    B: ReplayBody,
+{
+    type Output = Result<Response<ResB>, BoxError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        loop {
+            let next = match this.state.as_mut().project() {
+                StateProj::Failed { error } => {
+                    return Poll::Ready(Err(error.take().unwrap_or_else(gone)));
+                }
+                StateProj::Resending { fut } => {
+                    return fut.poll(cx).map_err(Into::into);
+                }
+                StateProj::Authorizing { fut, body } => {
+                    let parts = ready!(fut.as_mut().poll(cx)).map_err(provider)?;
+                    let body = body.take().ok_or_else(gone)?;
+                    *this.sent = Some(parts.clone());
+                    let service = this.service.as_mut().ok_or_else(gone)?;
+                    State::Calling {
+                        fut: service.call(Request::from_parts(parts, body)),
+                    }
+                }
+                StateProj::Calling { fut } => {
+                    let res = ready!(fut.poll(cx)).map_err(Into::into)?;
+                    if res.status() != StatusCode::UNAUTHORIZED {
+                        return Poll::Ready(Ok(res));
+                    }
+                    match this.scheme.as_ref() {
+                        Some(Scheme::Digest(digest)) => {
+                            if !digest.on_unauthorized(this.target, res.headers()) {
+                                return Poll::Ready(Ok(res));
+                            }
+                            let (Some(mut parts), Some(body), Some(service)) =
+                                (this.pre.take(), this.replay.take(), this.service.take())
+                            else {
+                                return Poll::Ready(Ok(res));
+                            };
+                            if !digest.authorize(this.target, &mut parts) {
+                                return Poll::Ready(Ok(res));
+                            }
+                            // The 401's body is dropped unread.
+                            drop(res);
+                            State::Resending {
+                                fut: Oneshot::new(service, Request::from_parts(parts, body)),
+                            }
+                        }
+                        Some(Scheme::Custom(auth)) => {
+                            let Some(sent) = this.sent.take() else {
+                                return Poll::Ready(Ok(res));
+                            };
+                            let (head, body) = res.into_parts();
+                            State::Hook {
+                                fut: auth.clone().unauthorized_boxed(sent, head),
+                                body: Some(body),
+                            }
+                        }
+                        _ => return Poll::Ready(Ok(res)),
+                    }
+                }
+                StateProj::Hook { fut, body } => {
+                    let (head, resend) = ready!(fut.as_mut().poll(cx)).map_err(provider)?;
+                    let body = body.take().ok_or_else(gone)?;
+                    match (
+                        resend,
+                        this.replay.is_some(),
+                        this.pre.take(),
+                        this.scheme.as_ref(),
+                    ) {
+                        (true, true, Some(pre), Some(Scheme::Custom(auth))) => {
+                            drop(body);
+                            State::Reauthorizing {
+                                fut: auth.clone().authorize_boxed(pre),
+                            }
+                        }
+                        _ => return Poll::Ready(Ok(Response::from_parts(head, body))),
+                    }
+                }
+                StateProj::Reauthorizing { fut } => {
+                    let parts = ready!(fut.as_mut().poll(cx)).map_err(provider)?;
+                    let body = this.replay.take().ok_or_else(gone)?;
+                    let service = this.service.take().ok_or_else(gone)?;
+                    State::Resending {
+                        fut: Oneshot::new(service, Request::from_parts(parts, body)),
+                    }
+                }
+            };
+            this.state.set(next);
+        }
+    }
+}

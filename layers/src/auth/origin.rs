@@ -1,0 +1,95 @@
+//! Origins (scheme, host, port) and credential scoping.
+
+use std::fmt;
+
+use http::Uri;
+
+/// The origin of a URL: scheme, host and port (the port made explicit), lowercased.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Origin {
+    scheme: String,
+    host: String,
+    port: u16,
+}
+
+impl Origin {
+    /// The origin of an absolute `http`/`https` URI (`None` for relative URIs, other schemes
+    /// without an explicit port, or URIs without a host).
+    pub fn from_uri(uri: &Uri) -> Option<Origin> {
+        let scheme = uri.scheme_str()?.to_ascii_lowercase();
+        let host = uri.host()?.to_ascii_lowercase();
+        if host.is_empty() {
+            return None;
+        }
+        let port = match (uri.port_u16(), scheme.as_str()) {
+            (Some(port), _) => port,
+            (None, "http") => 80,
+            (None, "https") => 443,
+            (None, _) => return None,
+        };
+        Some(Origin { scheme, host, port })
+    }
+
+    /// The scheme, lowercase.
+    pub fn scheme(&self) -> &str {
+        &self.scheme
+    }
+
+    /// The host, lowercase (IPv6 addresses in brackets).
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The port (explicit, or the scheme's default).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Whether credentials given for `self` may be sent to `target`: same origin, or the
+    /// `http` → `https` upgrade of the same host on the default ports (like requests).
+    pub fn allows(&self, target: &Origin) -> bool {
+        self == target
+            || (self.host == target.host
+                && self.scheme == "http"
+                && self.port == 80
+                && target.scheme == "https"
+                && target.port == 443)
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://{}:{}", self.scheme, self.host, self.port)
+    }
+}
+
+/// Request extension: the origin the call's credentials belong to.
+///
+/// The auth layer sets it on the requests it forwards when it is absent. Set it yourself (above a
+/// redirect layer, so it is copied onto every hop) to pin a call's credentials to an origin; the
+/// layer's own [`for_origin`](super::AuthLayer::for_origin) / [`any_origin`](super::AuthLayer::any_origin)
+/// settings win over it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthOrigin(pub Origin);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn o(s: &str) -> Origin {
+        Origin::from_uri(&s.parse().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn origins() {
+        assert_eq!(o("http://H/x"), o("http://h:80/y"));
+        assert!(o("http://h/").allows(&o("https://h/")));
+        assert!(!o("https://h/").allows(&o("http://h/")));
+        assert!(!o("http://h:8080/").allows(&o("https://h/")));
+        assert!(!o("http://h/").allows(&o("http://g/")));
+        assert!(!o("http://h:1/").allows(&o("http://h:2/")));
+        assert!(Origin::from_uri(&"/x".parse().unwrap()).is_none());
+        assert!(Origin::from_uri(&"ftp://h/x".parse().unwrap()).is_none());
+        assert_eq!(o("https://[::1]:8443/").to_string(), "https://[::1]:8443");
+    }
+}

@@ -1,0 +1,116 @@
+//! Errors of the redirect layer.
+
+use std::fmt;
+
+use http::{StatusCode, Uri};
+
+/// More redirects than allowed ([`FollowRedirectLayer::max`](super::FollowRedirectLayer::max)).
+#[derive(Debug, Clone)]
+pub struct TooManyRedirects {
+    /// The limit that was reached.
+    pub max: usize,
+    /// The URI of the last request sent (it answered with yet another redirect), without userinfo.
+    pub last_uri: Uri,
+}
+
+impl fmt::Display for TooManyRedirects {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "exceeded {} redirects (last request: {})",
+            self.max, self.last_uri
+        )
+    }
+}
+
+impl std::error::Error for TooManyRedirects {}
+
+/// A redirect that cannot be followed.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum RedirectError {
+    /// The `Location` header is not a usable URI reference (or the request URI is not absolute,
+    /// so there is nothing to resolve it against).
+    InvalidLocation {
+        /// The `Location` value (lossily decoded, userinfo removed).
+        location: String,
+        /// The URI of the request that got the redirect (userinfo removed).
+        uri: Uri,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The `Location` points to a scheme other than `http` or `https`.
+    UnsupportedScheme {
+        /// The resolved location (userinfo removed).
+        location: String,
+    },
+    /// A 307/308 asks to resend the body, and the body is a stream that cannot be replayed.
+    BodyNotReplayable {
+        /// The redirect status.
+        status: StatusCode,
+        /// The URI of the request that got the redirect (userinfo removed).
+        uri: Uri,
+    },
+}
+
+impl fmt::Display for RedirectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RedirectError::InvalidLocation {
+                location,
+                uri,
+                reason,
+            } => write!(
+                f,
+                "invalid redirect Location {location:?} from {uri}: {reason}"
+            ),
+            RedirectError::UnsupportedScheme { location } => {
+                write!(f, "redirect to unsupported scheme: {location:?}")
+            }
+            RedirectError::BodyNotReplayable { status, uri } => write!(
+                f,
+                "{uri} answered {status}, which requires resending the request body, \
+                 but the body is a stream that cannot be replayed (buffer it to allow this)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RedirectError {}
+
+/// `s` with any `user:pass@` of its authority removed (for messages and history).
+pub(crate) fn redact_str(s: &str) -> String {
+    let Some(scheme_end) = s.find("://") else {
+        return s.to_string();
+    };
+    let rest = &s[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{}{}", &s[..scheme_end + 3], &rest[at + 1..]),
+        None => s.to_string(),
+    }
+}
+
+/// `uri` without userinfo.
+pub(crate) fn redact_uri(uri: &Uri) -> Uri {
+    match uri.authority() {
+        Some(a) if a.as_str().contains('@') => redact_str(&uri.to_string())
+            .parse()
+            .unwrap_or_else(|_| uri.clone()),
+        _ => uri.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction() {
+        assert_eq!(redact_str("http://u:p@h/x@y"), "http://h/x@y");
+        assert_eq!(redact_str("http://h/x"), "http://h/x");
+        assert_eq!(redact_str("/x"), "/x");
+        let uri: Uri = "http://u:p@h:81/a?b".parse().unwrap();
+        assert_eq!(redact_uri(&uri), "http://h:81/a?b");
+    }
+}

@@ -1,0 +1,225 @@
+//! requests' redirect rules, and the extensions the layer reads and writes.
+
+use std::ops::Deref;
+
+use http::header::{
+    AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HOST, PROXY_AUTHORIZATION,
+    TRANSFER_ENCODING,
+};
+use http::{HeaderMap, Method, StatusCode, Uri};
+use url::Url;
+
+use super::error::{redact_str, redact_uri, RedirectError};
+
+/// Request extension set by the redirect layer on every request it sends (the first one too):
+/// the URI of the call's first request. The auth layer scopes credentials with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OriginalUri(pub Uri);
+
+/// Response extension: the URI of the request that produced this response (the final URL).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EffectiveUri(pub Uri);
+
+/// URL fragment (without `#`). `http::Uri` cannot hold fragments, so:
+/// as a request extension, the fragment of the URL the caller asked for (carried over redirects
+/// whose `Location` has none); as a response extension, the fragment of the final URL, when it
+/// has one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fragment(pub String);
+
+/// One followed redirect.
+#[derive(Clone, Debug)]
+pub struct Hop {
+    /// The 3xx status.
+    pub status: StatusCode,
+    /// The URI of the request that got the 3xx (userinfo removed).
+    pub uri: Uri,
+    /// The headers of the 3xx response.
+    pub headers: HeaderMap,
+}
+
+/// Response extension: the redirects followed to get this response, in order (requests'
+/// `Response.history`). Present, maybe empty, on every response that went through the layer.
+#[derive(Clone, Debug, Default)]
+pub struct History(pub Vec<Hop>);
+
+impl Deref for History {
+    type Target = [Hop];
+
+    fn deref(&self) -> &[Hop] {
+        &self.0
+    }
+}
+
+impl IntoIterator for History {
+    type Item = Hop;
+    type IntoIter = std::vec::IntoIter<Hop>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+/// Whether `status` is a redirect this layer follows.
+pub(crate) fn is_redirect(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308)
+}
+
+/// requests' `rebuild_method`.
+pub(crate) fn next_method(status: StatusCode, method: &Method) -> Method {
+    match status.as_u16() {
+        302 | 303 if method != Method::HEAD => Method::GET,
+        301 if method == Method::POST => Method::GET,
+        _ => method.clone(),
+    }
+}
+
+/// Whether the body and its headers go (301, 302, 303) or are replayed (307, 308).
+pub(crate) fn drops_body(status: StatusCode) -> bool {
+    !matches!(status.as_u16(), 307 | 308)
+}
+
+pub(crate) fn drop_body_headers(headers: &mut HeaderMap) {
+    headers.remove(CONTENT_LENGTH);
+    headers.remove(CONTENT_TYPE);
+    headers.remove(TRANSFER_ENCODING);
+}
+
+/// requests' `should_strip_auth`: whether credentials must not follow `old` → `new`.
+pub(crate) fn should_strip(old: &Url, new: &Url) -> bool {
+    if old.host_str() != new.host_str() {
+        return true;
+    }
+    let (old_port, new_port) = (old.port_or_known_default(), new.port_or_known_default());
+    if old.scheme() == "http"
+        && old_port == Some(80)
+        && new.scheme() == "https"
+        && new_port == Some(443)
+    {
+        return false;
+    }
+    old.scheme() != new.scheme() || old_port != new_port
+}
+
+pub(crate) fn strip_credentials(headers: &mut HeaderMap) {
+    headers.remove(AUTHORIZATION);
+    headers.remove(PROXY_AUTHORIZATION);
+    headers.remove(COOKIE);
+    headers.remove(HOST);
+}
+
+/// The URL of `uri` (`None` when it is not absolute).
+pub(crate) fn uri_to_url(uri: &Uri) -> Option<Url> {
+    uri.scheme()?;
+    Url::parse(&uri.to_string()).ok()
+}
+
+/// Resolves a `Location` value against the current URL.
+pub(crate) fn resolve(location: &[u8], uri: &Uri) -> Result<Url, Box<RedirectError>> {
+    // requests decodes Location as latin-1 when it is not UTF-8; `url` then percent-encodes it.
+    let text = match std::str::from_utf8(location) {
+        Ok(s) => s.to_string(),
+        Err(_) => location.iter().map(|&b| char::from(b)).collect(),
+    };
+    let invalid = |reason: String| {
+        Box::new(RedirectError::InvalidLocation {
+            location: redact_str(&text),
+            uri: redact_uri(uri),
+            reason,
+        })
+    };
+    let base = uri_to_url(uri)
+        .ok_or_else(|| invalid("the request URI is not an absolute http(s) URL".into()))?;
+    let next = base.join(&text).map_err(|e| invalid(e.to_string()))?;
+    if !matches!(next.scheme(), "http" | "https") {
+        return Err(Box::new(RedirectError::UnsupportedScheme {
+            location: redact_str(next.as_str()),
+        }));
+    }
+    if next.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("no host".into()));
+    }
+    Ok(next)
+}
+
+/// `url` without its fragment, as a `Uri`.
+pub(crate) fn url_to_uri(url: &Url) -> Result<Uri, String> {
+    let s = &url[..url::Position::AfterQuery];
+    s.parse::<Uri>().map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn u(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn method_rules_match_requests() {
+        let cases = [
+            (301, "POST", "GET"),
+            (301, "PUT", "PUT"),
+            (301, "HEAD", "HEAD"),
+            (302, "POST", "GET"),
+            (302, "PUT", "GET"),
+            (302, "DELETE", "GET"),
+            (302, "HEAD", "HEAD"),
+            (303, "PUT", "GET"),
+            (303, "HEAD", "HEAD"),
+            (307, "POST", "POST"),
+            (308, "PUT", "PUT"),
+        ];
+        for (status, from, to) in cases {
+            let status = StatusCode::from_u16(status).unwrap();
+            let from: Method = from.parse().unwrap();
+            assert_eq!(next_method(status, &from).as_str(), to, "{status} {from}");
+        }
+    }
+
+    #[test]
+    fn strip_rules_match_requests() {
+        assert!(!should_strip(&u("http://h/a"), &u("http://h/b")));
+        assert!(!should_strip(&u("http://h/a"), &u("http://h:80/b")));
+        assert!(!should_strip(&u("http://h/a"), &u("https://h/b")));
+        assert!(!should_strip(&u("http://h:80/a"), &u("https://h:443/b")));
+        assert!(should_strip(&u("https://h/a"), &u("http://h/b")));
+        assert!(should_strip(&u("http://h:8080/a"), &u("https://h/b")));
+        assert!(should_strip(&u("http://h/a"), &u("https://h:8443/b")));
+        assert!(should_strip(&u("http://h:1/a"), &u("http://h:2/b")));
+        assert!(should_strip(&u("http://h/a"), &u("http://g/b")));
+        assert!(!should_strip(&u("http://H/a"), &u("http://h/b")));
+        assert!(should_strip(
+            &u("http://localhost/"),
+            &u("http://127.0.0.1/")
+        ));
+    }
+
+    #[test]
+    fn resolve_relative_and_protocol_relative() {
+        let base: Uri = "https://a.test/x/y?q".parse().unwrap();
+        assert_eq!(resolve(b"z", &base).unwrap().as_str(), "https://a.test/x/z");
+        assert_eq!(resolve(b"/z", &base).unwrap().as_str(), "https://a.test/z");
+        assert_eq!(
+            resolve(b"//b.test/z", &base).unwrap().as_str(),
+            "https://b.test/z"
+        );
+        assert_eq!(
+            resolve(b"?k", &base).unwrap().as_str(),
+            "https://a.test/x/y?k"
+        );
+        assert!(matches!(
+            resolve(b"ftp://b.test/", &base).map_err(|e| *e),
+            Err(RedirectError::UnsupportedScheme { .. })
+        ));
+        assert!(matches!(
+            resolve(b"http://[::1", &base).map_err(|e| *e),
+            Err(RedirectError::InvalidLocation { .. })
+        ));
+        let latin1 = resolve(b"/caf\xe9", &base).unwrap();
+        assert_eq!(latin1.as_str(), "https://a.test/caf%C3%A9");
+        let rel: Uri = "/only/path".parse().unwrap();
+        assert!(resolve(b"/z", &rel).is_err());
+    }
+}

@@ -1,0 +1,86 @@
+//! [`FollowRedirect`] service.
+
+use std::mem;
+use std::task::{Context, Poll};
+
+use futures_util::future::Either;
+use http::{Extensions, HeaderMap, Request, Response};
+use tower_service::Service;
+
+use super::future::{BodyState, ResponseFuture};
+use super::policy::{Fragment, OriginalUri};
+use crate::{BoxError, ReplayBody};
+
+/// The service made by [`FollowRedirectLayer`](super::FollowRedirectLayer).
+#[derive(Clone, Debug)]
+pub struct FollowRedirect<S> {
+    pub(crate) inner: S,
+    pub(crate) max: usize,
+    pub(crate) follow: bool,
+}
+
+impl<S> FollowRedirect<S> {
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Unwraps the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S, B, ResB> Service<Request<B>> for FollowRedirect<S>
+where
+    S: Service<Request<B>, Response = Response<ResB>> + Clone,
+    S::Error: Into<BoxError>,
+    B: ReplayBody,
+{
+    type Response = Response<ResB>;
+    type Error = BoxError;
+    type Future = ResponseFuture<S, B>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, mut req: Request<B>) -> Self::Future {
+        // The readied service takes this request; a fresh clone stays for the next call.
+        let clone = self.inner.clone();
+        let mut service = mem::replace(&mut self.inner, clone);
+        if req.extensions().get::<OriginalUri>().is_none() {
+            let uri = req.uri().clone();
+            req.extensions_mut().insert(OriginalUri(uri));
+        }
+        let fragment = req.extensions().get::<Fragment>().map(|f| f.0.clone());
+        let (headers, extensions, body) = if self.follow {
+            let body = match req.body().try_clone_body() {
+                Some(body) => BodyState::Replay(body),
+                None => BodyState::NotReplayable,
+            };
+            (req.headers().clone(), req.extensions().clone(), body)
+        } else {
+            (HeaderMap::new(), Extensions::new(), BodyState::Empty)
+        };
+        ResponseFuture {
+            method: req.method().clone(),
+            uri: req.uri().clone(),
+            version: req.version(),
+            future: Either::Left(service.call(req)),
+            service,
+            headers,
+            extensions,
+            body,
+            fragment,
+            history: Vec::new(),
+            max: self.max,
+            follow: self.follow,
+        }
+    }
+}
