@@ -1,1 +1,100 @@
-//! `RetryLayer`: urllib3's `Retry` semantics on `tower::retry`.
+//! `RetryLayer`: urllib3's `Retry` semantics on [`tower::retry`].
+//!
+//! [`Retry`] is urllib3's configuration, field for field (see its table); [`RetryLayer`] applies
+//! it through a [`tower::retry::Policy`] ([`RetryPolicy`]), sleeping with tokio's timer (so tests
+//! can run with paused time).
+//!
+//! What is retried, as urllib3:
+//! - **Connection errors** (the request was not sent: refused, DNS, connect timeout) for every
+//!   method, counted against `connect`.
+//! - **Errors after sending** (reset, incomplete response, a per-attempt
+//!   [`Elapsed`](crate::timeout::Elapsed)) for the allowed methods only, counted against `read`;
+//!   unknown errors likewise against `other`.
+//! - **Statuses** in `status_forcelist`, and 413/429/503 carrying a `Retry-After`, for the allowed
+//!   methods, counted against `status`. A positive `Retry-After` (delta-seconds or HTTP-date) is
+//!   slept instead of the backoff, cut to `retry_after_max` (6 h by default, urllib3's cap); an
+//!   unparsable one falls back to the backoff (urllib3 raises `InvalidHeader` there).
+//!
+//! Errors are classified by walking `source()`: hyper-util's legacy client error
+//! (`is_connect()`), `hyper::Error` (incomplete message, canceled, closed, parse, timeout),
+//! `std::io::Error` kinds, and this crate's timeout [`Elapsed`](crate::timeout::Elapsed) (a
+//! total-timeout `Elapsed` is never retried).
+//!
+//! The sleep before retry `n` (`n` = counted failures so far) is 0 for `n <= 1`, else
+//! `min(backoff_max, backoff_factor * 2^(n-1) + jitter)` ([`Retry::backoff_for`] gives the
+//! jitter-free part). The jitter is added before the cap, as urllib3 does, so no backoff sleep
+//! ever exceeds `backoff_max`.
+//!
+//! When retries run out:
+//! - on a status: with `raise_on_status` (default) a [`RetryError`] of kind
+//!   [`StatusExhausted`](RetryErrorKind::StatusExhausted) carrying the last status
+//!   ([`RetryError::status`]); without it, the last response;
+//! - on an error: **the last underlying error itself**, unwrapped, so a timeout is still an
+//!   `Elapsed` and a connect error still a connect error.
+//!
+//! **Stale keep-alive connections.** When an attempt fails before any response arrived because
+//! the connection was closed under it (hyper's incomplete-message / canceled / closed errors, a
+//! reset or broken pipe), the request is retried once, at once, for any method, even with
+//! [`Retry::disabled`], without touching the counters or the budget: a pooled connection that the
+//! server closed while idle never surfaces as an error (browsers and urllib3 do the same).
+//!
+//! **Bodies.** A request is replayed through [`ReplayBody::try_clone_body`](crate::ReplayBody):
+//! buffered bodies are sent byte-identical on every attempt. A streaming body is sent once; if a
+//! retry is then needed, the call fails with a [`RetryError`] of kind
+//! [`BodyNotReplayable`](RetryErrorKind::BodyNotReplayable) whose `source()` is the attempt's
+//! error (an empty body is never sent in its place).
+//!
+//! **Budget.** A [`RetryBudget`] (tower's `TpsBudget`, on by default) caps the retries to 20% of
+//! the calls plus 1 per second, shared by every service built from one layer: a backend that is
+//! fully down sees about 1.2× the offered calls instead of `1 + total` times.
+//!
+//! ```
+//! use std::sync::atomic::{AtomicUsize, Ordering};
+//! use std::sync::Arc;
+//! use http::{Request, Response, StatusCode};
+//! use tower::{service_fn, Service, ServiceBuilder, ServiceExt};
+//! use tower_requests_layers::retry::{Retry, RetryLayer};
+//! use tower_requests_layers::Body;
+//!
+//! # #[tokio::main(flavor = "current_thread", start_paused = true)]
+//! # async fn main() -> Result<(), tower_requests_layers::BoxError> {
+//! let hits = Arc::new(AtomicUsize::new(0));
+//! let counter = hits.clone();
+//! let mut svc = ServiceBuilder::new()
+//!     .layer(RetryLayer::new(
+//!         Retry::new().total(3).backoff_factor(0.5).status_forcelist([503]),
+//!     ))
+//!     .service(service_fn(move |_req: Request<Body>| {
+//!         // 503, 503, then 200.
+//!         let n = counter.fetch_add(1, Ordering::SeqCst);
+//!         let status = if n < 2 { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
+//!         async move {
+//!             Ok::<_, std::convert::Infallible>(
+//!                 Response::builder().status(status).body(Body::empty()).unwrap(),
+//!             )
+//!         }
+//!     }));
+//!
+//! let resp = svc.ready().await?.call(Request::new(Body::from("payload"))).await?;
+//! assert_eq!(resp.status(), StatusCode::OK);
+//! assert_eq!(hits.load(Ordering::SeqCst), 3);
+//! # Ok(())
+//! # }
+//! ```
+
+mod classify;
+mod config;
+mod error;
+mod future;
+mod layer;
+mod policy;
+mod service;
+
+pub use config::{
+    Retry, RetryBudget, DEFAULT_BACKOFF_MAX, DEFAULT_RETRY_AFTER_MAX, RETRY_AFTER_STATUS_CODES,
+};
+pub use error::{RetryError, RetryErrorKind};
+pub use future::{BackoffFuture, ResponseFuture};
+pub use layer::RetryLayer;
+pub use policy::RetryPolicy;
+pub use service::RetryService;

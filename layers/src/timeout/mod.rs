@@ -1,1 +1,91 @@
 //! `TimeoutLayer` (per attempt) and `TotalTimeoutLayer` (whole call, body included).
+//!
+//! requests' `timeout` is a connect timeout plus a *read* timeout (the longest silence between
+//! bytes), and it has no limit for the whole call. Here:
+//!
+//! - [`TimeoutLayer::new(d)`](TimeoutLayer::new) limits one attempt until the response head, then
+//!   wraps the response body so that a silence longer than `d` between body frames fails (the
+//!   read timeout). Under [`RetryLayer`](crate::retry::RetryLayer), each attempt gets its own
+//!   limit and a timed-out attempt counts as a read error (retried for the allowed methods).
+//! - [`TotalTimeoutLayer::new(Some(d))`](TotalTimeoutLayer::new) limits the whole call, from
+//!   `call()` to the last body byte: redirects, retries and backoff sleeps included. A request
+//!   carrying a [`RequestTimeout`] extension uses that limit instead (the session's per-request
+//!   `.timeout(d)`).
+//! - The connect timeout belongs to the connector (the client), not to this module.
+//!
+//! Every timer fails with a typed [`Elapsed`] (boxed into [`BoxError`](crate::BoxError)), both
+//! from the response future and from the response body; it says which limit ran out and its
+//! duration. A timeout is never turned into a fake `408` response. The body timers are
+//! tower-http's `TimeoutBody` and `DeadlineBody`, with their opaque error turned into [`Elapsed`].
+//!
+//! ```
+//! use std::time::Duration;
+//! use http::{Request, Response};
+//! use http_body_util::{BodyExt, Full};
+//! use bytes::Bytes;
+//! use tower::{service_fn, Service, ServiceBuilder, ServiceExt};
+//! use tower_requests_layers::timeout::{
+//!     Elapsed, RequestTimeout, TimeoutKind, TimeoutLayer, TotalTimeoutLayer,
+//! };
+//!
+//! # #[tokio::main(flavor = "current_thread", start_paused = true)]
+//! # async fn main() -> Result<(), tower_requests_layers::BoxError> {
+//! let mut svc = ServiceBuilder::new()
+//!     .layer(TotalTimeoutLayer::new(Duration::from_secs(30)))
+//!     .layer(TimeoutLayer::new(Duration::from_secs(10)))
+//!     .service(service_fn(|req: Request<String>| async move {
+//!         if req.uri().path() == "/slow" {
+//!             tokio::time::sleep(Duration::from_secs(60)).await;
+//!         }
+//!         Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::from("ok"))))
+//!     }));
+//!
+//! let resp = svc.ready().await?.call(Request::new(String::new())).await?;
+//! assert_eq!(resp.into_body().collect().await?.to_bytes(), "ok");
+//!
+//! // The attempt limit (10 s) runs out first.
+//! let slow = Request::builder().uri("/slow").body(String::new())?;
+//! let err = svc.ready().await?.call(slow).await.unwrap_err();
+//! let elapsed = err.downcast_ref::<Elapsed>().expect("a typed timeout");
+//! assert_eq!(elapsed.kind(), TimeoutKind::Attempt);
+//!
+//! // A per-request total limit of 2 s beats both.
+//! let slow = Request::builder()
+//!     .uri("/slow")
+//!     .extension(RequestTimeout(Duration::from_secs(2)))
+//!     .body(String::new())?;
+//! let err = svc.ready().await?.call(slow).await.unwrap_err();
+//! let elapsed = err.downcast_ref::<Elapsed>().expect("a typed timeout");
+//! assert_eq!((elapsed.kind(), elapsed.duration()), (TimeoutKind::Total, Duration::from_secs(2)));
+//! # Ok(())
+//! # }
+//! ```
+
+mod body;
+mod error;
+mod future;
+mod layer;
+mod service;
+
+pub use body::{ReadTimeoutBody, TotalBody};
+pub use error::{Elapsed, TimeoutKind};
+pub use future::{ResponseFuture, TotalResponseFuture};
+pub use layer::{TimeoutLayer, TotalTimeoutLayer};
+pub use service::{Timeout, TotalTimeout};
+
+use std::time::Duration;
+
+/// Request extension: the total limit for this one call, replacing the
+/// [`TotalTimeoutLayer`]'s own (the session's per-request `.timeout(d)` inserts it).
+///
+/// ```
+/// use std::time::Duration;
+/// use tower_requests_layers::timeout::RequestTimeout;
+/// let req = http::Request::builder()
+///     .extension(RequestTimeout(Duration::from_secs(5)))
+///     .body(())
+///     .unwrap();
+/// assert_eq!(req.extensions().get::<RequestTimeout>(), Some(&RequestTimeout(Duration::from_secs(5))));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RequestTimeout(pub Duration);

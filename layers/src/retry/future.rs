@@ -1,0 +1,107 @@
+//! Futures of the retry layer: the backoff sleep and the response future.
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use http::{Request, Response};
+use pin_project_lite::pin_project;
+use tokio::time::Sleep;
+use tower_service::Service;
+
+use super::policy::RetryPolicy;
+use super::service::BoxErrors;
+use crate::{BoxError, ReplayBody};
+
+pin_project! {
+    /// The wait before a retry ([`RetryPolicy`]'s `Policy::Future`): a tokio sleep, or nothing
+    /// for a zero backoff.
+    pub struct BackoffFuture {
+        #[pin]
+        sleep: Option<Sleep>,
+    }
+}
+
+impl BackoffFuture {
+    pub(crate) fn new(duration: Duration) -> Self {
+        BackoffFuture {
+            sleep: (!duration.is_zero()).then(|| tokio::time::sleep(duration)),
+        }
+    }
+}
+
+impl Future for BackoffFuture {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        match self.project().sleep.as_pin_mut() {
+            Some(sleep) => sleep.poll(cx),
+            None => Poll::Ready(()),
+        }
+    }
+}
+
+impl std::fmt::Debug for BackoffFuture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BackoffFuture")
+            .field("deadline", &self.sleep.as_ref().map(|s| s.deadline()))
+            .finish()
+    }
+}
+
+pin_project! {
+    /// Response future of [`RetryService`](super::RetryService): tower's retry future over the
+    /// inner service.
+    pub struct ResponseFuture<S, B, ResB>
+    where
+        S: Service<Request<B>, Response = Response<ResB>>,
+        S::Error: Into<BoxError>,
+        B: ReplayBody,
+    {
+        #[pin]
+        inner: tower::retry::future::ResponseFuture<RetryPolicy, BoxErrors<S>, Request<B>>,
+        _body: PhantomData<fn() -> ResB>,
+    }
+}
+
+impl<S, B, ResB> ResponseFuture<S, B, ResB>
+where
+    S: Service<Request<B>, Response = Response<ResB>>,
+    S::Error: Into<BoxError>,
+    B: ReplayBody,
+{
+    pub(crate) fn new(
+        inner: tower::retry::future::ResponseFuture<RetryPolicy, BoxErrors<S>, Request<B>>,
+    ) -> Self {
+        ResponseFuture {
+            inner,
+            _body: PhantomData,
+        }
+    }
+}
+
+impl<S, B, ResB> Future for ResponseFuture<S, B, ResB>
+where
+    S: Service<Request<B>, Response = Response<ResB>>,
+    S::Error: Into<BoxError>,
+    B: ReplayBody,
+{
+    type Output = Result<Response<ResB>, BoxError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project().inner.poll(cx)
+    }
+}
+
+impl<S, B, ResB> std::fmt::Debug for ResponseFuture<S, B, ResB>
+where
+    S: Service<Request<B>, Response = Response<ResB>>,
+    S::Error: Into<BoxError>,
+    B: ReplayBody,
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,284 @@
+//! [`RetryPolicy`]: urllib3's `Retry` as a [`tower::retry::Policy`].
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use http::header::RETRY_AFTER;
+use http::{Request, Response, StatusCode};
+use tower::retry::budget::{Budget, TpsBudget};
+use tower::retry::Policy;
+
+use super::classify::{classify, ErrorClass};
+use super::config::{Retry, RETRY_AFTER_STATUS_CODES};
+use super::error::RetryError;
+use super::future::BackoffFuture;
+use crate::{BoxError, ReplayBody};
+
+/// Marks the stored copy of a request whose body could not be copied (a stream): it is never
+/// sent; a retry that would need it fails with [`RetryError`] instead.
+#[derive(Debug, Clone, Copy)]
+struct NotReplayable;
+
+/// The remaining counters of one call (urllib3 decrements a copy of its `Retry` per attempt).
+#[derive(Debug, Clone, Default)]
+struct Counters {
+    total: Option<i64>,
+    connect: Option<i64>,
+    read: Option<i64>,
+    status: Option<i64>,
+    other: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Counter {
+    Connect,
+    Read,
+    Status,
+    Other,
+}
+
+impl Counters {
+    fn from_config(retry: &Retry) -> Self {
+        let c = |v: Option<u32>| v.map(i64::from);
+        Counters {
+            total: c(retry.total),
+            connect: c(retry.connect),
+            read: c(retry.read),
+            status: c(retry.status),
+            other: c(retry.other),
+        }
+    }
+
+    /// urllib3's `increment` + `is_exhausted`: true when any counter went below zero.
+    fn increment(&mut self, counter: Counter) -> bool {
+        let dec = |c: &mut Option<i64>| {
+            if let Some(v) = c {
+                *v -= 1;
+            }
+        };
+        dec(&mut self.total);
+        dec(match counter {
+            Counter::Connect => &mut self.connect,
+            Counter::Read => &mut self.read,
+            Counter::Status => &mut self.status,
+            Counter::Other => &mut self.other,
+        });
+        [self.total, self.connect, self.read, self.status, self.other]
+            .iter()
+            .any(|c| c.is_some_and(|v| v < 0))
+    }
+}
+
+/// urllib3's `Retry` as a [`tower::retry::Policy`] over `http::Request<B>` /
+/// `http::Response<ResB>` with [`BoxError`] errors. [`RetryLayer`](super::RetryLayer) is the
+/// usual way to use it; it also works with [`tower::retry::Retry`] directly (the service's
+/// errors must already be [`BoxError`]).
+///
+/// A policy holds the state of one call (tower clones it per call): the remaining counters, the
+/// number of consecutive failures (for the backoff) and whether the silent stale-connection
+/// retry was used. Calls share the configuration and the budget (`Arc`s).
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    config: Arc<Retry>,
+    budget: Option<Arc<TpsBudget>>,
+    counters: Counters,
+    /// Attempts made so far in this call.
+    attempts: u32,
+    /// Counted failures so far (urllib3's history length); the stale retry is not counted.
+    failures: u32,
+    stale_used: bool,
+}
+
+enum Decision {
+    Done,
+    Retry(Duration),
+    Fail(RetryError),
+    NotReplayable(Option<StatusCode>),
+}
+
+impl RetryPolicy {
+    /// A policy for `retry`, with a fresh budget when `retry` has one.
+    pub fn new(retry: Retry) -> Self {
+        let budget = retry.budget.map(|b| Arc::new(b.build()));
+        RetryPolicy::with_budget(Arc::new(retry), budget)
+    }
+
+    pub(crate) fn with_budget(config: Arc<Retry>, budget: Option<Arc<TpsBudget>>) -> Self {
+        RetryPolicy {
+            counters: Counters::from_config(&config),
+            config,
+            budget,
+            attempts: 0,
+            failures: 0,
+            stale_used: false,
+        }
+    }
+
+    /// The configuration.
+    pub fn retry(&self) -> &Retry {
+        &self.config
+    }
+
+    fn budget_allows(&self) -> bool {
+        self.budget.as_ref().is_none_or(|b| b.withdraw())
+    }
+
+    fn on_response<B, ResB>(&mut self, req: &Request<B>, resp: &Response<ResB>) -> Decision {
+        let config = Arc::clone(&self.config);
+        let status = resp.status();
+        if !config.method_allowed(req.method()) {
+            return Decision::Done;
+        }
+        let retry_after = resp
+            .headers()
+            .get(RETRY_AFTER)
+            .filter(|v| !v.as_bytes().is_empty());
+        let forced = config.in_forcelist(status.as_u16());
+        // urllib3 `is_retry`: `bool(self.total) and respect and has_retry_after and status in ...`.
+        let by_retry_after = self.counters.total.is_some_and(|t| t > 0)
+            && config.respect_retry_after_header
+            && retry_after.is_some()
+            && RETRY_AFTER_STATUS_CODES.contains(&status.as_u16());
+        if !forced && !by_retry_after {
+            return Decision::Done;
+        }
+        self.failures += 1;
+        if self.counters.increment(Counter::Status) {
+            return self.status_exhausted(status, false);
+        }
+        if req.extensions().get::<NotReplayable>().is_some() {
+            return Decision::NotReplayable(Some(status));
+        }
+        if !self.budget_allows() {
+            return self.status_exhausted(status, true);
+        }
+        // urllib3 `sleep(response)`: a positive Retry-After (any status) replaces the backoff.
+        let slept = retry_after
+            .filter(|_| config.respect_retry_after_header)
+            .and_then(|v| config.retry_after(v, SystemTime::now()))
+            .filter(|d| !d.is_zero());
+        Decision::Retry(slept.unwrap_or_else(|| self.backoff()))
+    }
+
+    fn status_exhausted(&self, status: StatusCode, budget: bool) -> Decision {
+        if self.config.raise_on_status {
+            Decision::Fail(RetryError::status_exhausted(status, self.attempts, budget))
+        } else {
+            Decision::Done
+        }
+    }
+
+    fn on_error<B>(&mut self, req: &Request<B>, err: &BoxError) -> Decision {
+        let replayable = req.extensions().get::<NotReplayable>().is_none();
+        let class = classify(&**err);
+        if class == (ErrorClass::Read { stale: true }) && !self.stale_used {
+            // A pooled connection the server had closed: retry once, silently, on a fresh one,
+            // for any method and even with retries disabled; no counter, no budget, no sleep.
+            self.stale_used = true;
+            return if replayable {
+                Decision::Retry(Duration::ZERO)
+            } else {
+                Decision::NotReplayable(None)
+            };
+        }
+        let counter = match class {
+            ErrorClass::Fatal => return Decision::Done,
+            ErrorClass::Connect => Counter::Connect,
+            ErrorClass::Read { .. } | ErrorClass::Other
+                if !self.config.method_allowed(req.method()) =>
+            {
+                return Decision::Done
+            }
+            ErrorClass::Read { .. } => Counter::Read,
+            ErrorClass::Other => Counter::Other,
+        };
+        self.failures += 1;
+        if self.counters.increment(counter) {
+            return Decision::Done;
+        }
+        if !replayable {
+            return Decision::NotReplayable(None);
+        }
+        if !self.budget_allows() {
+            return Decision::Done;
+        }
+        Decision::Retry(self.backoff())
+    }
+
+    fn backoff(&self) -> Duration {
+        let unit = if self.config.has_jitter() {
+            rand::random::<f64>()
+        } else {
+            0.0
+        };
+        self.config.backoff_with(self.failures, unit)
+    }
+}
+
+impl<B, ResB> Policy<Request<B>, Response<ResB>, BoxError> for RetryPolicy
+where
+    B: ReplayBody,
+{
+    type Future = BackoffFuture;
+
+    fn retry(
+        &mut self,
+        req: &mut Request<B>,
+        result: &mut Result<Response<ResB>, BoxError>,
+    ) -> Option<BackoffFuture> {
+        self.attempts += 1;
+        let decision = match result {
+            Ok(resp) => self.on_response(req, resp),
+            Err(err) => self.on_error(req, err),
+        };
+        match decision {
+            Decision::Done => None,
+            Decision::Retry(sleep) => {
+                #[cfg(feature = "tracing")]
+                tracing::debug!(
+                    method = %req.method(),
+                    host = req.uri().host().unwrap_or(""),
+                    path = req.uri().path(),
+                    attempt = self.attempts,
+                    ?sleep,
+                    "retrying request"
+                );
+                Some(BackoffFuture::new(sleep))
+            }
+            Decision::Fail(err) => {
+                *result = Err(Box::new(err));
+                None
+            }
+            Decision::NotReplayable(status) => {
+                let previous = std::mem::replace(result, Err(BoxError::from("")));
+                let err = RetryError::body_not_replayable(status, previous.err(), self.attempts);
+                *result = Err(Box::new(err));
+                None
+            }
+        }
+    }
+
+    fn clone_request(&mut self, req: &Request<B>) -> Option<Request<B>> {
+        // Called once per call on a fresh policy (before the first attempt) and again before
+        // each retry: the first call is where the call pays into the budget.
+        if self.attempts == 0 {
+            if let Some(budget) = &self.budget {
+                budget.deposit();
+            }
+        }
+        let (body, replayable) = match req.body().try_clone_body() {
+            Some(body) => (body, true),
+            None => (B::empty_body(), false),
+        };
+        let mut copy = Request::new(body);
+        *copy.method_mut() = req.method().clone();
+        *copy.uri_mut() = req.uri().clone();
+        *copy.version_mut() = req.version();
+        *copy.headers_mut() = req.headers().clone();
+        *copy.extensions_mut() = req.extensions().clone();
+        if !replayable {
+            copy.extensions_mut().insert(NotReplayable);
+        }
+        Some(copy)
+    }
+}

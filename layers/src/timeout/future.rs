@@ -1,0 +1,142 @@
+//! Response futures of the timeout services.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use http::Response;
+use pin_project_lite::pin_project;
+use tokio::time::{Instant, Sleep};
+
+use super::body::{ReadTimeoutBody, TotalBody};
+use super::error::{Elapsed, TimeoutKind};
+use crate::BoxError;
+
+pin_project! {
+    /// Response future of [`Timeout`](super::Timeout): the inner response (its body wrapped in a
+    /// [`ReadTimeoutBody`]) or an [`Elapsed`] of kind [`TimeoutKind::Attempt`].
+    pub struct ResponseFuture<F> {
+        #[pin]
+        inner: F,
+        #[pin]
+        sleep: Sleep,
+        timeout: Duration,
+    }
+}
+
+impl<F> ResponseFuture<F> {
+    pub(crate) fn new(inner: F, sleep: Sleep, timeout: Duration) -> Self {
+        ResponseFuture {
+            inner,
+            sleep,
+            timeout,
+        }
+    }
+}
+
+impl<F, ResB, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Response<ResB>, E>>,
+    E: Into<BoxError>,
+    ResB: http_body::Body,
+{
+    type Output = Result<Response<ReadTimeoutBody<ResB>>, BoxError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(result) = this.inner.poll(cx) {
+            let timeout = *this.timeout;
+            return Poll::Ready(
+                result
+                    .map(|resp| resp.map(|body| ReadTimeoutBody::new(timeout, body)))
+                    .map_err(Into::into),
+            );
+        }
+        match this.sleep.poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(Box::new(Elapsed::new(
+                TimeoutKind::Attempt,
+                *this.timeout,
+            )))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<F> std::fmt::Debug for ResponseFuture<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseFuture")
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+pin_project! {
+    /// Response future of [`TotalTimeout`](super::TotalTimeout): the inner response (its body
+    /// bounded by the same deadline) or an [`Elapsed`] of kind [`TimeoutKind::Total`].
+    pub struct TotalResponseFuture<F> {
+        #[pin]
+        inner: F,
+        #[pin]
+        sleep: Option<Sleep>,
+        deadline: Option<(Instant, Duration)>,
+    }
+}
+
+impl<F> TotalResponseFuture<F> {
+    pub(crate) fn new(
+        inner: F,
+        sleep: Option<Sleep>,
+        deadline: Option<(Instant, Duration)>,
+    ) -> Self {
+        TotalResponseFuture {
+            inner,
+            sleep,
+            deadline,
+        }
+    }
+}
+
+impl<F, ResB, E> Future for TotalResponseFuture<F>
+where
+    F: Future<Output = Result<Response<ResB>, E>>,
+    E: Into<BoxError>,
+    ResB: http_body::Body,
+{
+    type Output = Result<Response<TotalBody<ResB>>, BoxError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(result) = this.inner.poll(cx) {
+            let deadline = *this.deadline;
+            return Poll::Ready(
+                result
+                    .map(|resp| {
+                        resp.map(|body| match deadline {
+                            Some((at, timeout)) => TotalBody::deadline(
+                                at.saturating_duration_since(Instant::now()),
+                                timeout,
+                                body,
+                            ),
+                            None => TotalBody::unlimited(body),
+                        })
+                    })
+                    .map_err(Into::into),
+            );
+        }
+        if let (Some(sleep), Some((_, timeout))) = (this.sleep.as_pin_mut(), this.deadline) {
+            if sleep.poll(cx).is_ready() {
+                return Poll::Ready(Err(Box::new(Elapsed::new(TimeoutKind::Total, *timeout))));
+            }
+        }
+        Poll::Pending
+    }
+}
+
+impl<F> std::fmt::Debug for TotalResponseFuture<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TotalResponseFuture")
+            .field("deadline", &self.deadline)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,127 @@
+//! The services of [`TimeoutLayer`](super::TimeoutLayer) and
+//! [`TotalTimeoutLayer`](super::TotalTimeoutLayer).
+
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use http::{Request, Response};
+use tokio::time::{sleep, sleep_until, Instant};
+use tower_service::Service;
+
+use super::body::{ReadTimeoutBody, TotalBody};
+use super::future::{ResponseFuture, TotalResponseFuture};
+use super::RequestTimeout;
+use crate::BoxError;
+
+/// A service with a per-attempt timeout (response head) and a read timeout (response body).
+/// Built by [`TimeoutLayer`](super::TimeoutLayer).
+#[derive(Debug, Clone)]
+pub struct Timeout<S> {
+    inner: S,
+    timeout: Duration,
+}
+
+impl<S> Timeout<S> {
+    /// Wrap `inner` with a `timeout` per attempt and per body read.
+    pub fn new(inner: S, timeout: Duration) -> Self {
+        Timeout { inner, timeout }
+    }
+
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// The wrapped service, consuming `self`.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S, ReqB, ResB> Service<Request<ReqB>> for Timeout<S>
+where
+    S: Service<Request<ReqB>, Response = Response<ResB>>,
+    S::Error: Into<BoxError>,
+    ResB: http_body::Body,
+    ResB::Error: Into<BoxError>,
+{
+    type Response = Response<ReadTimeoutBody<ResB>>;
+    type Error = BoxError;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, req: Request<ReqB>) -> Self::Future {
+        ResponseFuture::new(self.inner.call(req), sleep(self.timeout), self.timeout)
+    }
+}
+
+/// A service with a deadline for the whole call, response body included. Built by
+/// [`TotalTimeoutLayer`](super::TotalTimeoutLayer).
+#[derive(Debug, Clone)]
+pub struct TotalTimeout<S> {
+    inner: S,
+    timeout: Option<Duration>,
+}
+
+impl<S> TotalTimeout<S> {
+    /// Wrap `inner` with a total `timeout` per call (`None`: only per-request limits apply).
+    pub fn new(inner: S, timeout: Option<Duration>) -> Self {
+        TotalTimeout { inner, timeout }
+    }
+
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// The wrapped service, consuming `self`.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S, ReqB, ResB> Service<Request<ReqB>> for TotalTimeout<S>
+where
+    S: Service<Request<ReqB>, Response = Response<ResB>>,
+    S::Error: Into<BoxError>,
+    ResB: http_body::Body,
+    ResB::Error: Into<BoxError>,
+{
+    type Response = Response<TotalBody<ResB>>;
+    type Error = BoxError;
+    type Future = TotalResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, req: Request<ReqB>) -> Self::Future {
+        let timeout = req
+            .extensions()
+            .get::<RequestTimeout>()
+            .map(|t| t.0)
+            .or(self.timeout);
+        let deadline = timeout.map(|t| {
+            // A limit too large to be represented as an instant is no limit in practice.
+            let at = Instant::now()
+                .checked_add(t)
+                .unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400 * 365 * 30));
+            (at, t)
+        });
+        let sleep = deadline.map(|(at, _)| sleep_until(at));
+        TotalResponseFuture::new(self.inner.call(req), sleep, deadline)
+    }
+}
