@@ -1,3 +1,109 @@
-//! tower-requests (placeholder while the facade is written).
+//! # tower-requests
+//!
+//! HTTP sessions the way Python's `requests.Session` gives them (cookies kept across requests,
+//! session-wide headers and auth, a reused connection pool, retries with backoff, timeouts,
+//! redirects), built as independent [tower](https://docs.rs/tower) layers over a pooled
+//! hyper-util client.
+//!
+//! Take the ready [`Session`], or assemble your own stack from [`layers`] with
+//! `tower::ServiceBuilder` and wrap it with [`Session::from_service`].
+//!
+//! ```text
+//! Session (builder, RequestBuilder, Response, Error, mount table)
+//!   TotalTimeoutLayer     whole call incl. redirects, retries and body
+//!   DecompressionLayer    tower-http: gzip, br, deflate, zstd
+//!   DefaultHeadersLayer   session headers, only where the request has none
+//!   FollowRedirectLayer   requests' policy; each hop goes through the layers below
+//!   AuthLayer             Basic / Bearer / Digest / custom; origin-scoped
+//!   CookieLayer           Cookie header from the jar; every Set-Cookie into the jar
+//!   RetryLayer            urllib3 Retry semantics
+//!   TimeoutLayer          per attempt
+//!   your layers           SessionBuilder::layer
+//!   mounted transports    SessionBuilder::mount (longest prefix wins)
+//!   HttpClient            hyper-util pooled client, rustls, HTTP/1.1 + HTTP/2, proxies
+//! ```
+//!
+//! ## From requests
+//!
+//! | requests                                             | tower-requests                                              |
+//! |------------------------------------------------------|-------------------------------------------------------------|
+//! | `s = requests.Session()`                             | `let s = Session::new();`                                   |
+//! | `s.get(url, params={'k': 'v'})`                      | `s.get(url).query(&[("k", "v")]).send().await?`             |
+//! | `s.post(url, data={'a': '1'})`                       | `s.post(url).form(&[("a", "1")]).send().await?`             |
+//! | `s.post(url, json=obj)`                              | `s.post(url).json(&obj).send().await?`                      |
+//! | `s.get(url, headers={'User-Agent': None})`           | `s.get(url).without_header(USER_AGENT)`                     |
+//! | `s.get(url, timeout=10)`                             | `s.get(url).timeout(Duration::from_secs(10))`               |
+//! | `s.headers.update({'Accept': 'application/json'})`   | `s.headers().insert(ACCEPT, value)` or `.default_header(..)`|
+//! | `s.auth = ('user', 'pass')`                          | `Session::builder().basic_auth("user", "pass")`             |
+//! | `s.proxies = {'https': 'http://proxy:3128'}`         | `.proxy(Proxy::https("http://proxy:3128")?)`                |
+//! | `s.verify = 'ca.pem'`                                | `.add_root_certificate(Certificate::from_pem(pem)?)`        |
+//! | `s.cert = ('client.pem', 'key.pem')`                 | `.identity(Identity::from_pem_parts(cert, key)?)`           |
+//! | `s.mount('https://', HTTPAdapter(max_retries=Retry(total=3)))` | `.retry(Retry::new().total(3))` or `.mount("https://", stack)` |
+//! | `s.max_redirects = 5` / `allow_redirects=False`      | `.max_redirects(5)` / `.redirects(false)`                   |
+//! | `s.cookies.set('k', 'v')`                            | `s.cookies().set("k", "v", &url)?`                          |
+//! | `s.cookies.get_dict()`                               | `s.cookies().get_dict()`                                    |
+//! | `s.cookies.clear('k')` / `s.cookies.clear()`         | `s.cookies().remove("k")` / `s.cookies().clear()`           |
+//! | `r.status_code`, `r.headers`, `r.url`, `r.history`   | `r.status()`, `r.headers()`, `r.url()`, `r.history()`       |
+//! | `r.text`, `r.content`, `r.json()`                    | `r.text().await?`, `r.bytes().await?`, `r.json().await?`    |
+//! | `r.raise_for_status()`                               | `r.error_for_status()?`                                     |
+//! | `r.cookies`                                          | `r.cookies()`                                               |
+//! | `except requests.Timeout`                            | `Err(e) if e.is_timeout()`                                  |
+//! | `except requests.ConnectionError`                    | `Err(e) if e.is_connect()`                                  |
+//! | `except requests.HTTPError as e: e.response.status_code` | `Err(e) if e.is_status()` + `e.status()`                |
+//! | `except requests.TooManyRedirects`                   | `Err(e) if e.is_redirect()`                                 |
+//! | `except urllib3.exceptions.MaxRetryError` (`RetryError`) | `Err(e) if e.is_retry_exhausted()`                      |
+//! | `with requests.Session() as s:`                      | a scope: dropping the last clone closes the pool            |
+//!
+//! ## Assemble your own
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use tower::ServiceBuilder;
+//! use tower_requests::layers::{CookieLayer, FollowRedirectLayer};
+//! use tower_requests::layers::retry::RetryLayer;
+//! use tower_requests::{CookieJar, HttpClient, Retry, Session};
+//!
+//! # async fn run() -> Result<(), tower_requests::Error> {
+//! let jar = CookieJar::new();
+//! let stack = ServiceBuilder::new()
+//!     .layer(FollowRedirectLayer::new())
+//!     .layer(CookieLayer::new(jar.clone()))
+//!     .layer(RetryLayer::new(Retry::new().total(3).backoff_factor(0.5)))
+//!     .service(HttpClient::new());
+//! let session = Session::from_service(stack);
+//! let resp = session.get("http://127.0.0.1:8080/").send().await?;
+//! println!("{} {:?}", resp.status(), jar.get_dict());
+//! # Ok(()) }
+//! ```
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod client;
+mod connect;
+mod error;
+mod layer_errors;
+mod proxy;
+mod request;
+mod response;
+mod session;
+mod stack;
+mod tls;
+
 pub use tower_requests_layers as layers;
+
+pub use client::{HttpClient, HttpClientBuilder, ResponseFuture};
+pub use connect::ProxyError;
+pub use error::{Error, Result};
+pub use layers::retry::Retry;
+pub use layers::{Body, BoxError};
+pub use proxy::Proxy;
+pub use request::{IntoUrl, RequestBuilder};
+pub use response::Response;
+pub use session::{box_service, BoxService, Session, SessionBuilder, SessionFuture};
+pub use tls::{Certificate, Identity, TlsVersion};
+
+#[cfg(feature = "cookies")]
+pub use layers::cookie::{Cookie, CookieJar};
+
+pub use http;
+pub use url::Url;

@@ -1,0 +1,291 @@
+//! [`HttpClient`]: the bottom of every stack, a pooled hyper-util client with rustls.
+//!
+//! HTTP/1.1 and HTTP/2 (negotiated by ALPN over TLS), keep-alive pooling per
+//! (scheme, host, port), TCP_NODELAY, a connect timeout, and a TLS configuration shared by the
+//! whole process unless the builder customises it. Cloning an `HttpClient` shares its pool; the
+//! pool (and every idle connection in it) is closed when the last clone is dropped.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use std::sync::Arc;
+
+use http::header::PROXY_AUTHORIZATION;
+use http::{Request, Response, StatusCode};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use tower::Service;
+
+use crate::connect::{self, ProxyError};
+use crate::error::Error;
+use crate::proxy::{Proxy, ProxyEnv, ProxyRules};
+use crate::tls::{Certificate, Identity, TlsOptions, TlsVersion};
+use crate::{Body, BoxError};
+
+type Connector = HttpsConnector<connect::Connector>;
+
+/// A pooled HTTP/1.1 + HTTP/2 client: `tower::Service<http::Request<Body>>`.
+///
+/// Requests must carry an absolute `http://` or `https://` URI.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), tower_requests::BoxError> {
+/// use tower::ServiceExt;
+/// use tower_requests::{Body, HttpClient};
+///
+/// let client = HttpClient::new();
+/// let req = http::Request::get("http://127.0.0.1:8080/").body(Body::empty())?;
+/// let resp = client.oneshot(req).await?;
+/// println!("{}", resp.status());
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct HttpClient {
+    inner: Client<Connector, Body>,
+    proxies: Arc<ProxyRules>,
+}
+
+impl Default for HttpClient {
+    fn default() -> Self {
+        HttpClient::new()
+    }
+}
+
+impl HttpClient {
+    /// A client with default settings (shared TLS roots, 90 s idle timeout, no connect timeout).
+    pub fn new() -> HttpClient {
+        HttpClient::builder()
+            .build()
+            .expect("the default client configuration is valid")
+    }
+
+    /// Configure a client.
+    pub fn builder() -> HttpClientBuilder {
+        HttpClientBuilder::default()
+    }
+}
+
+/// Settings for an [`HttpClient`]; the session builder forwards its pool and TLS settings here.
+#[derive(Clone, Debug)]
+pub struct HttpClientBuilder {
+    pub(crate) tls: TlsOptions,
+    pool_max_idle_per_host: usize,
+    pool_idle_timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    nodelay: bool,
+    http2_only: bool,
+    proxies: Vec<Proxy>,
+    trust_env: bool,
+    proxy_env: Option<ProxyEnv>,
+}
+
+impl Default for HttpClientBuilder {
+    fn default() -> Self {
+        HttpClientBuilder {
+            tls: TlsOptions::default(),
+            pool_max_idle_per_host: usize::MAX,
+            pool_idle_timeout: Some(Duration::from_secs(90)),
+            connect_timeout: None,
+            nodelay: true,
+            http2_only: false,
+            proxies: Vec::new(),
+            trust_env: true,
+            proxy_env: None,
+        }
+    }
+}
+
+impl HttpClientBuilder {
+    /// Trust this root certificate in addition to the built-in roots.
+    pub fn add_root_certificate(mut self, cert: Certificate) -> Self {
+        self.tls.extra_roots.push(cert);
+        self
+    }
+
+    /// Do not trust the built-in (webpki + native) roots; only the added ones.
+    pub fn tls_built_in_root_certs(mut self, enabled: bool) -> Self {
+        self.tls.builtin_roots_off = !enabled;
+        self
+    }
+
+    /// Accept any server certificate, even expired, self-signed or for another name.
+    ///
+    /// Dangerous: anyone on the path can read and change the traffic. For tests only.
+    pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
+        self.tls.danger_accept_invalid_certs = accept;
+        self
+    }
+
+    /// Present this client certificate (mutual TLS).
+    pub fn identity(mut self, identity: Identity) -> Self {
+        self.tls.identity = Some(identity);
+        self
+    }
+
+    /// The lowest TLS version to accept (default: TLS 1.2).
+    pub fn min_tls_version(mut self, version: TlsVersion) -> Self {
+        self.tls.min_version = Some(version);
+        self
+    }
+
+    /// Only offer HTTP/1.1 in ALPN.
+    pub fn http1_only(mut self) -> Self {
+        self.tls.http1_only = true;
+        self
+    }
+
+    /// Speak HTTP/2 without negotiation (prior knowledge), also over plain http (h2c).
+    pub fn http2_prior_knowledge(mut self) -> Self {
+        self.http2_only = true;
+        self
+    }
+
+    /// Most idle connections kept per host (default: no limit).
+    pub fn pool_max_idle_per_host(mut self, max: usize) -> Self {
+        self.pool_max_idle_per_host = max;
+        self
+    }
+
+    /// How long an idle pooled connection is kept (default 90 s; `None` keeps them until closed).
+    pub fn pool_idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.pool_idle_timeout = timeout.into();
+        self
+    }
+
+    /// Limit on establishing the TCP connection (per address tried).
+    pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.connect_timeout = timeout.into();
+        self
+    }
+
+    /// TCP_NODELAY on new connections (default on).
+    pub fn tcp_nodelay(mut self, enabled: bool) -> Self {
+        self.nodelay = enabled;
+        self
+    }
+
+    /// Send matching requests through this proxy (several may be added; the first whose scheme
+    /// rule covers a URL decides). See [`Proxy`].
+    pub fn proxy(mut self, proxy: Proxy) -> Self {
+        self.proxies.push(proxy);
+        self
+    }
+
+    /// Read `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` (default: yes, like
+    /// requests). Explicit proxies always win over the environment.
+    pub fn trust_env(mut self, trust: bool) -> Self {
+        self.trust_env = trust;
+        self
+    }
+
+    /// Use these `(name, value)` pairs as the proxy environment instead of the process
+    /// environment (for configuration files, and for tests that must not touch global state).
+    pub fn proxy_env_from<I, K, V>(mut self, vars: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        self.proxy_env = Some(ProxyEnv::from_pairs(vars));
+        self
+    }
+
+    /// Build the client. Fails only on an invalid TLS configuration.
+    pub fn build(self) -> Result<HttpClient, Error> {
+        let tls = self.tls.client_config()?;
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_nodelay(self.nodelay);
+        http.set_connect_timeout(self.connect_timeout);
+        let env = if self.trust_env {
+            Some(self.proxy_env.unwrap_or_else(ProxyEnv::from_process))
+        } else {
+            None
+        };
+        let proxies = Arc::new(ProxyRules::new(&self.proxies, env.as_ref()));
+        let connector = connect::Connector::new(http, proxies.clone(), &tls);
+        let connector = HttpsConnector::from((connector, tls));
+        let mut builder = Client::builder(TokioExecutor::new());
+        builder
+            .pool_timer(TokioTimer::new())
+            .timer(TokioTimer::new())
+            .pool_idle_timeout(self.pool_idle_timeout)
+            .pool_max_idle_per_host(self.pool_max_idle_per_host);
+        #[cfg(feature = "http2")]
+        builder.http2_only(self.http2_only);
+        Ok(HttpClient {
+            inner: builder.build(connector),
+            proxies,
+        })
+    }
+}
+
+impl Service<Request<Body>> for HttpClient {
+    type Response = Response<Body>;
+    type Error = BoxError;
+    type Future = ResponseFuture;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        // The legacy client is always ready: it queues on its pool.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, mut req: Request<Body>) -> Self::Future {
+        let mut forwarded = false;
+        if !self.proxies.is_empty() {
+            match self.proxies.http_forward_auth(req.uri()) {
+                Some((true, auth)) => {
+                    // Absolute-form request to an http(s) proxy: its credentials go in this
+                    // request, which only the proxy reads.
+                    forwarded = true;
+                    if let Some(auth) = auth {
+                        req.headers_mut().entry(PROXY_AUTHORIZATION).or_insert(auth);
+                    }
+                }
+                _ => {
+                    if self.proxies.intercept(req.uri()).is_some() {
+                        // Tunnelled (CONNECT or SOCKS): the target would read this header.
+                        req.headers_mut().remove(PROXY_AUTHORIZATION);
+                    }
+                }
+            }
+        }
+        ResponseFuture {
+            inner: self.inner.request(req),
+            forwarded,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// Response future of [`HttpClient`].
+    pub struct ResponseFuture {
+        #[pin]
+        inner: hyper_util::client::legacy::ResponseFuture,
+        forwarded: bool,
+    }
+}
+
+impl Future for ResponseFuture {
+    type Output = Result<Response<Body>, BoxError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        match this.inner.poll(cx) {
+            Poll::Ready(Ok(resp))
+                if *this.forwarded
+                    && resp.status() == StatusCode::PROXY_AUTHENTICATION_REQUIRED =>
+            {
+                // The proxy refused us, just as a refused CONNECT does: a connect error.
+                Poll::Ready(Err(Box::new(ProxyError::status(resp.status()))))
+            }
+            Poll::Ready(Ok(resp)) => Poll::Ready(Ok(resp.map(Body::wrap))),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(Box::new(e))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}

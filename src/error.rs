@@ -1,0 +1,335 @@
+//! The facade's one error type.
+//!
+//! Errors come out of any layer of the stack as a boxed error; [`Error`] keeps that error as its
+//! [`source()`](std::error::Error::source) and classifies it by walking the source chain, so a
+//! timeout from the per-attempt timeout layer, wrapped by the retry layer, is still
+//! [`Error::is_timeout`]. The predicates mirror requests' exception classes:
+//!
+//! | requests                      | tower-requests                         |
+//! |-------------------------------|----------------------------------------|
+//! | `Timeout`                     | [`Error::is_timeout`]                  |
+//! | `ConnectionError`             | [`Error::is_connect`]                  |
+//! | `HTTPError` (raise_for_status)| [`Error::is_status`] + [`Error::status`]|
+//! | `TooManyRedirects`            | [`Error::is_redirect`]                 |
+//! | `RetryError`                  | [`Error::is_retry_exhausted`]          |
+//! | `InvalidURL`, `InvalidHeader` | [`Error::is_builder`]                  |
+//! | `JSONDecodeError`             | [`Error::is_decode`]                   |
+//! | `ChunkedEncodingError`        | [`Error::is_body`]                     |
+//! | `RequestException`            | any `Error`                            |
+
+use std::error::Error as StdError;
+use std::fmt;
+
+use http::StatusCode;
+use url::Url;
+
+use crate::BoxError;
+
+/// A `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong, with the URL it went wrong for and the underlying cause.
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+struct Inner {
+    kind: Kind,
+    url: Option<Url>,
+    source: Option<BoxError>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// The request could not be built (bad URL, header, body serialisation, client config).
+    Builder,
+    /// Sending the request or receiving the response failed.
+    Request,
+    /// `error_for_status` on a 4xx/5xx response.
+    Status(StatusCode),
+    /// Reading or replaying a body failed.
+    Body,
+    /// The body could not be decoded (JSON, charset).
+    Decode,
+}
+
+impl Error {
+    pub(crate) fn new(kind: Kind, url: Option<Url>, source: Option<BoxError>) -> Error {
+        Error {
+            inner: Box::new(Inner {
+                kind,
+                url: url.map(strip_credentials),
+                source,
+            }),
+        }
+    }
+
+    pub(crate) fn builder_msg(msg: impl Into<String>) -> Error {
+        Error::new(Kind::Builder, None, Some(msg.into().into()))
+    }
+
+    pub(crate) fn builder<E: Into<BoxError>>(e: E) -> Error {
+        Error::new(Kind::Builder, None, Some(e.into()))
+    }
+
+    pub(crate) fn body<E: Into<BoxError>>(e: E) -> Error {
+        Error::new(Kind::Body, None, Some(e.into()))
+    }
+
+    #[cfg_attr(not(feature = "json"), allow(dead_code))]
+    pub(crate) fn decode<E: Into<BoxError>>(e: E) -> Error {
+        Error::new(Kind::Decode, None, Some(e.into()))
+    }
+
+    pub(crate) fn from_status(status: StatusCode, url: Url) -> Error {
+        Error::new(Kind::Status(status), Some(url), None)
+    }
+
+    /// An error that came out of the service stack. A facade `Error` coming back out of a mounted
+    /// session is passed through (with the URL filled in if it had none).
+    pub(crate) fn from_service(err: BoxError, url: Option<&Url>) -> Error {
+        match err.downcast::<Error>() {
+            Ok(mut e) => {
+                if e.inner.url.is_none() {
+                    e.inner.url = url.cloned().map(strip_credentials);
+                }
+                *e
+            }
+            Err(err) => {
+                let kind = if chain(&*err).any(is_body_error) {
+                    Kind::Body
+                } else {
+                    Kind::Request
+                };
+                Error::new(kind, url.cloned(), Some(err))
+            }
+        }
+    }
+
+    pub(crate) fn with_url(mut self, url: &Url) -> Error {
+        self.inner.url = Some(strip_credentials(url.clone()));
+        self
+    }
+
+    /// The URL this error is about (credentials removed), if there is one.
+    pub fn url(&self) -> Option<&Url> {
+        self.inner.url.as_ref()
+    }
+
+    /// A timeout elapsed: total, per attempt, connect, or reading the body.
+    pub fn is_timeout(&self) -> bool {
+        self.causes().any(is_timeout_error)
+    }
+
+    /// Connecting failed (refused, DNS, TLS handshake, proxy refused), before any response.
+    pub fn is_connect(&self) -> bool {
+        self.causes().any(is_connect_error)
+    }
+
+    /// Made by `error_for_status` on a 4xx or 5xx response.
+    pub fn is_status(&self) -> bool {
+        matches!(self.inner.kind, Kind::Status(_))
+    }
+
+    /// The HTTP status this error carries: from `error_for_status`, or the last status when
+    /// status retries ran out.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self.inner.kind {
+            Kind::Status(s) => Some(s),
+            _ => self.causes().find_map(layer_status),
+        }
+    }
+
+    /// Too many redirects, or a redirect that could not be followed.
+    pub fn is_redirect(&self) -> bool {
+        self.causes().any(is_redirect_error)
+    }
+
+    /// The retry layer gave up: retries ran out on a retryable status (with `raise_on_status`).
+    pub fn is_retry_exhausted(&self) -> bool {
+        self.causes().any(is_retry_exhausted_error)
+    }
+
+    /// Reading the response body failed, or a request body could not be sent or replayed.
+    pub fn is_body(&self) -> bool {
+        self.inner.kind == Kind::Body
+    }
+
+    /// The body could not be decoded (invalid JSON, charset).
+    pub fn is_decode(&self) -> bool {
+        self.inner.kind == Kind::Decode
+    }
+
+    /// The request could not be built: invalid URL, scheme, header, JSON, configuration.
+    pub fn is_builder(&self) -> bool {
+        self.inner.kind == Kind::Builder
+    }
+
+    /// Sending the request failed (connect, timeout, redirect, retry and other transport errors).
+    pub fn is_request(&self) -> bool {
+        self.inner.kind == Kind::Request
+    }
+
+    fn causes(&self) -> impl Iterator<Item = &(dyn StdError + 'static)> {
+        let first = self
+            .inner
+            .source
+            .as_deref()
+            .map(|e| e as &(dyn StdError + 'static));
+        std::iter::successors(first, |e: &&'_ (dyn StdError + 'static)| (*e).source())
+    }
+}
+
+fn chain<'a>(
+    err: &'a (dyn StdError + Send + Sync + 'static),
+) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
+    std::iter::successors(
+        Some(err as &(dyn StdError + 'static)),
+        |e: &&'a (dyn StdError + 'static)| (*e).source(),
+    )
+}
+
+fn is_timeout_error(e: &(dyn StdError + 'static)) -> bool {
+    if let Some(io) = e.downcast_ref::<std::io::Error>() {
+        return io.kind() == std::io::ErrorKind::TimedOut;
+    }
+    if e.is::<tokio::time::error::Elapsed>() {
+        return true;
+    }
+    crate::layer_errors::is_timeout(e)
+}
+
+fn is_connect_error(e: &(dyn StdError + 'static)) -> bool {
+    if let Some(err) = e.downcast_ref::<hyper_util::client::legacy::Error>() {
+        return err.is_connect();
+    }
+    if let Some(io) = e.downcast_ref::<std::io::Error>() {
+        return matches!(
+            io.kind(),
+            std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::AddrNotAvailable
+        );
+    }
+    crate::layer_errors::is_connect(e)
+}
+
+fn is_body_error(e: &(dyn StdError + 'static)) -> bool {
+    crate::layer_errors::is_body(e)
+}
+
+fn is_redirect_error(e: &(dyn StdError + 'static)) -> bool {
+    crate::layer_errors::is_redirect(e)
+}
+
+fn is_retry_exhausted_error(e: &(dyn StdError + 'static)) -> bool {
+    crate::layer_errors::is_retry_exhausted(e)
+}
+
+fn layer_status(e: &(dyn StdError + 'static)) -> Option<StatusCode> {
+    crate::layer_errors::status(e)
+}
+
+/// A URL without user name and password, for messages and [`Error::url`].
+pub(crate) fn strip_credentials(mut url: Url) -> Url {
+    if !url.username().is_empty() || url.password().is_some() {
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+    }
+    url
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("tower_requests::Error");
+        d.field("kind", &self.inner.kind);
+        if let Some(url) = &self.inner.url {
+            d.field("url", &url.as_str());
+        }
+        if let Some(source) = &self.inner.source {
+            d.field("source", source);
+        }
+        d.finish()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.inner.kind {
+            Kind::Builder => "invalid request",
+            Kind::Body => "body error",
+            Kind::Decode => "error decoding response body",
+            Kind::Status(status) => {
+                let side = if status.is_client_error() {
+                    "Client Error"
+                } else {
+                    "Server Error"
+                };
+                write!(
+                    f,
+                    "HTTP status {side}: {} {}",
+                    status.as_u16(),
+                    status.canonical_reason().unwrap_or("")
+                )?;
+                if let Some(url) = &self.inner.url {
+                    write!(f, " for url ({url})")?;
+                }
+                return Ok(());
+            }
+            Kind::Request if self.is_timeout() => "request timed out",
+            Kind::Request if self.is_connect() => "error connecting",
+            Kind::Request if self.is_retry_exhausted() => "retries exhausted",
+            Kind::Request if self.is_redirect() => "redirect error",
+            Kind::Request => "error sending request",
+        };
+        f.write_str(what)?;
+        if let Some(url) = &self.inner.url {
+            write!(f, " for url ({url})")?;
+        }
+        if let Some(source) = &self.inner.source {
+            write!(f, ": {source}")?;
+        }
+        Ok(())
+    }
+}
+
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.inner
+            .source
+            .as_deref()
+            .map(|e| e as &(dyn StdError + 'static))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_never_shows_credentials() {
+        let url = Url::parse("http://alice:s3cret@example.com/x").unwrap();
+        let err = Error::new(Kind::Request, Some(url), Some("boom".into()));
+        let text = format!("{err} {err:?}");
+        assert!(!text.contains("s3cret"), "{text}");
+        assert!(!text.contains("alice"), "{text}");
+        assert!(text.contains("example.com/x"), "{text}");
+        assert_eq!(err.url().unwrap().as_str(), "http://example.com/x");
+    }
+
+    #[test]
+    fn io_timeout_in_chain_is_timeout() {
+        let io = std::io::Error::new(std::io::ErrorKind::TimedOut, "slow");
+        let err = Error::from_service(Box::new(io), None);
+        assert!(err.is_timeout());
+        assert!(err.is_request());
+        assert!(!err.is_connect());
+    }
+
+    #[test]
+    fn facade_error_passes_through_service_boundary() {
+        let url = Url::parse("http://example.com/").unwrap();
+        let inner = Error::from_status(StatusCode::NOT_FOUND, url.clone());
+        let err = Error::from_service(Box::new(inner), Some(&url));
+        assert!(err.is_status());
+        assert_eq!(err.status(), Some(StatusCode::NOT_FOUND));
+    }
+}

@@ -1,0 +1,43 @@
+//! How the facade recognises the errors of the layers crate while walking `source()`.
+//! One place, so a new layer error type is classified by adding one line here.
+
+use std::error::Error as StdError;
+
+use http::StatusCode;
+
+use crate::layers::{redirect, retry, timeout};
+
+pub(crate) fn is_timeout(e: &(dyn StdError + 'static)) -> bool {
+    e.is::<timeout::Elapsed>()
+}
+
+pub(crate) fn is_connect(e: &(dyn StdError + 'static)) -> bool {
+    e.is::<crate::ProxyError>()
+}
+
+pub(crate) fn is_redirect(e: &(dyn StdError + 'static)) -> bool {
+    e.is::<redirect::TooManyRedirects>() || e.is::<redirect::RedirectError>()
+}
+
+pub(crate) fn is_retry_exhausted(e: &(dyn StdError + 'static)) -> bool {
+    e.downcast_ref::<retry::RetryError>()
+        .is_some_and(|r| r.kind() == retry::RetryErrorKind::StatusExhausted)
+}
+
+/// A request body that had to be replayed (retry, 307/308) but was a stream.
+pub(crate) fn is_body(e: &(dyn StdError + 'static)) -> bool {
+    e.downcast_ref::<retry::RetryError>()
+        .is_some_and(|r| r.kind() == retry::RetryErrorKind::BodyNotReplayable)
+        || matches!(
+            e.downcast_ref::<redirect::RedirectError>(),
+            Some(redirect::RedirectError::BodyNotReplayable { .. })
+        )
+}
+
+pub(crate) fn status(e: &(dyn StdError + 'static)) -> Option<StatusCode> {
+    if let Some(proxy) = e.downcast_ref::<crate::ProxyError>() {
+        return proxy.proxy_status();
+    }
+    e.downcast_ref::<retry::RetryError>()
+        .and_then(|r| r.status())
+}

@@ -1,0 +1,371 @@
+//! [`RequestBuilder`]: requests' keyword arguments as builder methods.
+
+use std::fmt;
+use std::time::Duration;
+
+use base64::Engine;
+use http::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+use http::{HeaderMap, Method, Request};
+use percent_encoding::percent_decode_str;
+use url::Url;
+
+use crate::error::Error;
+use crate::{Body, Response, Session};
+
+/// Something that can be turned into a URL: `&str`, `String`, [`Url`].
+pub trait IntoUrl: sealed::Sealed {
+    /// Parse (or pass on) the URL.
+    fn into_url(self) -> Result<Url, Error>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for &str {}
+    impl Sealed for String {}
+    impl Sealed for &String {}
+    impl Sealed for url::Url {}
+    impl Sealed for &url::Url {}
+}
+
+impl IntoUrl for &str {
+    fn into_url(self) -> Result<Url, Error> {
+        Url::parse(self).map_err(|e| Error::builder(InvalidUrl(self.to_string(), e)))
+    }
+}
+impl IntoUrl for String {
+    fn into_url(self) -> Result<Url, Error> {
+        self.as_str().into_url()
+    }
+}
+impl IntoUrl for &String {
+    fn into_url(self) -> Result<Url, Error> {
+        self.as_str().into_url()
+    }
+}
+impl IntoUrl for Url {
+    fn into_url(self) -> Result<Url, Error> {
+        Ok(self)
+    }
+}
+impl IntoUrl for &Url {
+    fn into_url(self) -> Result<Url, Error> {
+        Ok(self.clone())
+    }
+}
+
+#[derive(Debug)]
+struct InvalidUrl(String, url::ParseError);
+impl fmt::Display for InvalidUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The input may hold credentials: show only what comes before any '@'.
+        let shown = match self.0.rfind('@') {
+            Some(at) => format!("…{}", &self.0[at..]),
+            None => self.0.clone(),
+        };
+        write!(f, "invalid URL {shown:?}: {}", self.1)
+    }
+}
+impl std::error::Error for InvalidUrl {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.1)
+    }
+}
+
+/// Check what every request URL must be: http(s), with a host.
+pub(crate) fn validate_url(url: &Url) -> Result<(), Error> {
+    match url.scheme() {
+        "http" | "https" => {}
+        other => {
+            return Err(Error::builder_msg(format!(
+                "unsupported URL scheme {other:?} (only http and https)"
+            ))
+            .with_url(url))
+        }
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(Error::builder_msg("URL has no host").with_url(url));
+    }
+    Ok(())
+}
+
+/// A request being put together; send it with [`RequestBuilder::send`].
+///
+/// Every mistake (bad URL, header, JSON) is remembered and returned by `send()` as an
+/// [`Error::is_builder`] error; nothing here panics.
+#[must_use = "a RequestBuilder does nothing until you send() it"]
+pub struct RequestBuilder {
+    session: Session,
+    parts: Result<Parts, Error>,
+}
+
+struct Parts {
+    method: Method,
+    url: Url,
+    headers: HeaderMap,
+    body: Body,
+    extensions: http::Extensions,
+}
+
+impl RequestBuilder {
+    pub(crate) fn new(session: Session, method: Method, url: Result<Url, Error>) -> Self {
+        let parts = url.and_then(|url| {
+            validate_url(&url)?;
+            Ok(Parts {
+                method,
+                url,
+                headers: HeaderMap::new(),
+                body: Body::empty(),
+                extensions: http::Extensions::new(),
+            })
+        });
+        RequestBuilder { session, parts }
+    }
+
+    fn with(mut self, f: impl FnOnce(&mut Parts) -> Result<(), Error>) -> Self {
+        if let Ok(parts) = &mut self.parts {
+            if let Err(e) = f(parts) {
+                let url = parts.url.clone();
+                self.parts = Err(e.with_url(&url));
+            }
+        }
+        self
+    }
+
+    /// Add a header (appended: a name may have several values).
+    pub fn header<K, V>(self, name: K, value: V) -> Self
+    where
+        HeaderName: TryFrom<K>,
+        <HeaderName as TryFrom<K>>::Error: Into<http::Error>,
+        HeaderValue: TryFrom<V>,
+        <HeaderValue as TryFrom<V>>::Error: Into<http::Error>,
+    {
+        self.with(|p| {
+            let name = HeaderName::try_from(name).map_err(|e| Error::builder(e.into()))?;
+            let value = HeaderValue::try_from(value).map_err(|e| Error::builder(e.into()))?;
+            p.headers.append(name, value);
+            Ok(())
+        })
+    }
+
+    /// Set these headers, replacing values of the same names.
+    pub fn headers(self, headers: HeaderMap) -> Self {
+        self.with(|p| {
+            let mut last = None;
+            for (name, value) in headers {
+                let name = match name {
+                    Some(n) => {
+                        p.headers.remove(&n);
+                        last = Some(n.clone());
+                        n
+                    }
+                    None => last.clone().expect("HeaderMap yields a name first"),
+                };
+                p.headers.append(name, value);
+            }
+            Ok(())
+        })
+    }
+
+    /// Do not send this header, even when the session has a default for it (requests'
+    /// `headers={'User-Agent': None}`).
+    pub fn without_header<K>(self, name: K) -> Self
+    where
+        HeaderName: TryFrom<K>,
+        <HeaderName as TryFrom<K>>::Error: Into<http::Error>,
+    {
+        self.with(|p| {
+            let name = HeaderName::try_from(name).map_err(|e| Error::builder(e.into()))?;
+            p.headers.remove(&name);
+            let ext = &mut p.extensions;
+            if ext
+                .get::<crate::layers::headers::WithoutHeaders>()
+                .is_none()
+            {
+                ext.insert(crate::layers::headers::WithoutHeaders::new());
+            }
+            if let Some(w) = ext.get_mut::<crate::layers::headers::WithoutHeaders>() {
+                w.insert(name);
+            }
+            Ok(())
+        })
+    }
+
+    /// Append query parameters (anything serde_urlencoded can serialise: `&[("k", "v")]`, a map,
+    /// a struct) after any query already in the URL.
+    pub fn query<T: serde::Serialize + ?Sized>(self, query: &T) -> Self {
+        self.with(|p| {
+            let extra = serde_urlencoded::to_string(query).map_err(Error::builder)?;
+            if extra.is_empty() {
+                return Ok(());
+            }
+            let joined = match p.url.query() {
+                Some(q) if !q.is_empty() => format!("{q}&{extra}"),
+                _ => extra,
+            };
+            p.url.set_query(Some(&joined));
+            Ok(())
+        })
+    }
+
+    /// A form body (`application/x-www-form-urlencoded`, unless a Content-Type was set).
+    pub fn form<T: serde::Serialize + ?Sized>(self, form: &T) -> Self {
+        self.with(|p| {
+            let body = serde_urlencoded::to_string(form).map_err(Error::builder)?;
+            set_default_content_type(
+                &mut p.headers,
+                HeaderValue::from_static("application/x-www-form-urlencoded"),
+            );
+            p.body = Body::from(body);
+            Ok(())
+        })
+    }
+
+    /// A JSON body (`application/json`, unless a Content-Type was set). A value that cannot be
+    /// serialised is an [`Error::is_builder`] error from `send()`.
+    #[cfg(feature = "json")]
+    pub fn json<T: serde::Serialize + ?Sized>(self, json: &T) -> Self {
+        self.with(|p| {
+            let body = serde_json::to_vec(json).map_err(Error::builder)?;
+            set_default_content_type(&mut p.headers, HeaderValue::from_static("application/json"));
+            p.body = Body::from(body);
+            Ok(())
+        })
+    }
+
+    /// The request body.
+    pub fn body(self, body: impl Into<Body>) -> Self {
+        self.with(|p| {
+            p.body = body.into();
+            Ok(())
+        })
+    }
+
+    /// A limit for this whole call (redirects, retries and reading the body included), replacing
+    /// the session's `timeout` for this request.
+    pub fn timeout(self, timeout: Duration) -> Self {
+        self.with(|p| {
+            p.extensions
+                .insert(crate::layers::timeout::RequestTimeout(timeout));
+            Ok(())
+        })
+    }
+
+    /// HTTP Basic credentials for this request (beat the session's).
+    pub fn basic_auth(
+        self,
+        username: impl fmt::Display,
+        password: Option<impl fmt::Display>,
+    ) -> Self {
+        let value = basic_header(
+            &username.to_string(),
+            password.map(|p| p.to_string()).as_deref(),
+        );
+        self.with(|p| {
+            p.headers.insert(AUTHORIZATION, value?);
+            Ok(())
+        })
+    }
+
+    /// A Bearer token for this request (beats the session's auth).
+    pub fn bearer_auth(self, token: impl fmt::Display) -> Self {
+        self.with(|p| {
+            let mut value =
+                HeaderValue::try_from(format!("Bearer {token}")).map_err(Error::builder)?;
+            value.set_sensitive(true);
+            p.headers.insert(AUTHORIZATION, value);
+            Ok(())
+        })
+    }
+
+    /// Set a request extension (read by your own layers).
+    pub fn extension<T: Clone + Send + Sync + 'static>(self, value: T) -> Self {
+        self.with(|p| {
+            p.extensions.insert(value);
+            Ok(())
+        })
+    }
+
+    /// The `http::Request` this builder makes (credentials from the URL moved into an
+    /// `Authorization` header unless one was set).
+    pub fn build(self) -> Result<http::Request<Body>, Error> {
+        self.parts.and_then(into_request).map(|(req, _)| req)
+    }
+
+    /// Send the request through the session's stack.
+    pub async fn send(self) -> Result<Response, Error> {
+        let (req, url) = self.parts.and_then(into_request)?;
+        self.session.send(req, url).await
+    }
+}
+
+fn set_default_content_type(headers: &mut HeaderMap, value: HeaderValue) {
+    if !headers.contains_key(CONTENT_TYPE) {
+        headers.insert(CONTENT_TYPE, value);
+    }
+}
+
+pub(crate) fn basic_header(user: &str, password: Option<&str>) -> Result<HeaderValue, Error> {
+    let raw = format!("{user}:{}", password.unwrap_or(""));
+    let encoded = base64::engine::general_purpose::STANDARD.encode(raw);
+    let mut value = HeaderValue::try_from(format!("Basic {encoded}")).map_err(Error::builder)?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+fn into_request(parts: Parts) -> Result<(Request<Body>, Url), Error> {
+    let Parts {
+        method,
+        mut url,
+        mut headers,
+        body,
+        extensions,
+    } = parts;
+    if !url.username().is_empty() || url.password().is_some() {
+        // Credentials in the URL are used (as Basic, unless the request already carries an
+        // Authorization header) and never sent in the request line.
+        if !headers.contains_key(AUTHORIZATION) {
+            let user = percent_decode_str(url.username()).decode_utf8_lossy();
+            let pass = url
+                .password()
+                .map(|p| percent_decode_str(p).decode_utf8_lossy().into_owned());
+            headers.insert(AUTHORIZATION, basic_header(&user, pass.as_deref())?);
+        }
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+    }
+    let uri = uri_of(&url)?;
+    let mut extensions = extensions;
+    if let Some(fragment) = url.fragment() {
+        // Never sent; kept so the final URL (after redirects) carries it, as requests does.
+        extensions.insert(crate::layers::redirect::Fragment(fragment.to_string()));
+    }
+    let mut req = Request::new(body);
+    *req.method_mut() = method;
+    *req.uri_mut() = uri;
+    *req.headers_mut() = headers;
+    *req.extensions_mut() = extensions;
+    Ok((req, url))
+}
+
+/// The request-target URI of a URL (the fragment is never sent).
+pub(crate) fn uri_of(url: &Url) -> Result<http::Uri, Error> {
+    let s = &url[..url::Position::AfterQuery];
+    http::Uri::try_from(s).map_err(|e| Error::builder(e).with_url(url))
+}
+
+impl fmt::Debug for RequestBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.parts {
+            Ok(p) => f
+                .debug_struct("RequestBuilder")
+                .field("method", &p.method)
+                .field(
+                    "url",
+                    &crate::error::strip_credentials(p.url.clone()).as_str(),
+                )
+                .field("headers", &p.headers)
+                .finish(),
+            Err(e) => f.debug_tuple("RequestBuilder").field(e).finish(),
+        }
+    }
+}

@@ -1,0 +1,567 @@
+//! [`Session`] and [`SessionBuilder`]: the pre-assembled stack, its mount table and handles.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue};
+use http::{HeaderMap, Method, Request};
+use tower::util::{BoxCloneSyncService, Oneshot};
+use tower::{Layer, Service, ServiceExt};
+use url::Url;
+
+use crate::client::HttpClientBuilder;
+use crate::error::Error;
+use crate::layers::headers::SharedHeaders;
+use crate::request::{IntoUrl, RequestBuilder};
+use crate::tls::{Certificate, Identity, TlsVersion};
+use crate::{Body, BoxError, Response};
+
+/// The type every stack is boxed into: what [`Session::from_service`] and
+/// [`SessionBuilder::mount`] accept once boxed, and what [`SessionBuilder::layer`] wraps.
+pub type BoxService = BoxCloneSyncService<Request<Body>, http::Response<Body>, BoxError>;
+
+/// Box any HTTP service into a [`BoxService`] (response bodies turned into [`Body`]).
+pub fn box_service<S, ResB>(service: S) -> BoxService
+where
+    S: Service<Request<Body>, Response = http::Response<ResB>> + Clone + Send + Sync + 'static,
+    S::Error: Into<BoxError>,
+    S::Future: Send + 'static,
+    ResB: http_body::Body<Data = Bytes> + Send + 'static,
+    ResB::Error: Into<BoxError>,
+{
+    BoxCloneSyncService::new(
+        service
+            .map_response(|resp: http::Response<ResB>| resp.map(Body::new))
+            .map_err(Into::into),
+    )
+}
+
+/// An HTTP session: cookies kept across requests, session-wide headers and auth, a shared
+/// connection pool, retries, timeouts and redirects, as a stack of tower layers.
+///
+/// `Session` is cheap to clone; clones share the pool, the cookie jar and the configuration.
+/// Dropping the last clone closes its pooled connections (Python's `with requests.Session()`).
+///
+/// ```no_run
+/// # async fn run() -> Result<(), tower_requests::Error> {
+/// use tower_requests::Session;
+///
+/// let session = Session::new();
+/// let resp = session
+///     .post("http://127.0.0.1:8080/login")
+///     .form(&[("login_email", "me@example.com"), ("password", "pw")])
+///     .send()
+///     .await?;
+/// println!("login: {}", resp.status());
+/// // The cookie the server set is sent automatically:
+/// let profile = session.get("http://127.0.0.1:8080/profile").send().await?;
+/// println!("{}", profile.text().await?);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Session {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    service: BoxService,
+    #[cfg(feature = "cookies")]
+    jar: crate::CookieJar,
+    headers: SharedHeaders,
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Session::new()
+    }
+}
+
+impl Session {
+    /// A session with the default stack: pooled client, cookies, redirects (30), default
+    /// headers, decompression, proxies from the environment.
+    pub fn new() -> Session {
+        Session::builder()
+            .build()
+            .expect("the default session configuration is valid")
+    }
+
+    /// Configure a session.
+    pub fn builder() -> SessionBuilder {
+        SessionBuilder::new()
+    }
+
+    /// A session over any stack you assembled yourself (for example with `ServiceBuilder` and
+    /// the layers in [`crate::layers`]).
+    ///
+    /// The stack is used as it is: the session adds no layer of its own. Its
+    /// [`cookies()`](Session::cookies) and [`headers()`](Session::headers) handles are new and
+    /// unconnected to your stack; keep your own handles to the jar and headers you gave your
+    /// layers.
+    pub fn from_service<S, ResB>(service: S) -> Session
+    where
+        S: Service<Request<Body>, Response = http::Response<ResB>> + Clone + Send + Sync + 'static,
+        S::Error: Into<BoxError>,
+        S::Future: Send + 'static,
+        ResB: http_body::Body<Data = Bytes> + Send + 'static,
+        ResB::Error: Into<BoxError>,
+    {
+        Session {
+            inner: Arc::new(Inner {
+                service: box_service(service),
+                #[cfg(feature = "cookies")]
+                jar: crate::CookieJar::new(),
+                headers: SharedHeaders::new(HeaderMap::new()),
+            }),
+        }
+    }
+
+    /// Start a request with any method.
+    pub fn request<U: IntoUrl>(&self, method: Method, url: U) -> RequestBuilder {
+        RequestBuilder::new(self.clone(), method, url.into_url())
+    }
+
+    /// Start a GET request.
+    pub fn get<U: IntoUrl>(&self, url: U) -> RequestBuilder {
+        self.request(Method::GET, url)
+    }
+    /// Start a POST request.
+    pub fn post<U: IntoUrl>(&self, url: U) -> RequestBuilder {
+        self.request(Method::POST, url)
+    }
+    /// Start a PUT request.
+    pub fn put<U: IntoUrl>(&self, url: U) -> RequestBuilder {
+        self.request(Method::PUT, url)
+    }
+    /// Start a PATCH request.
+    pub fn patch<U: IntoUrl>(&self, url: U) -> RequestBuilder {
+        self.request(Method::PATCH, url)
+    }
+    /// Start a DELETE request.
+    pub fn delete<U: IntoUrl>(&self, url: U) -> RequestBuilder {
+        self.request(Method::DELETE, url)
+    }
+    /// Start a HEAD request.
+    pub fn head<U: IntoUrl>(&self, url: U) -> RequestBuilder {
+        self.request(Method::HEAD, url)
+    }
+    /// Start an OPTIONS request.
+    pub fn options<U: IntoUrl>(&self, url: U) -> RequestBuilder {
+        self.request(Method::OPTIONS, url)
+    }
+
+    /// Send a prebuilt request through the stack. Its URI must be absolute `http(s)://`.
+    pub async fn execute(&self, req: Request<Body>) -> Result<Response, Error> {
+        let url = url_of(req.uri())?;
+        self.send(req, url).await
+    }
+
+    pub(crate) async fn send(&self, req: Request<Body>, url: Url) -> Result<Response, Error> {
+        match self.inner.service.clone().oneshot(req).await {
+            Ok(resp) => Ok(Response::new(resp, url)),
+            Err(e) => Err(Error::from_service(e, Some(&url))),
+        }
+    }
+
+    /// The session's cookie jar (a shared handle: changes are seen by the session at once).
+    #[cfg(feature = "cookies")]
+    pub fn cookies(&self) -> &crate::CookieJar {
+        &self.inner.jar
+    }
+
+    /// The session's default headers, changeable at runtime (requests' `session.headers`):
+    /// `session.headers().insert(name, value)`, `.remove(&name)`, `.get(&name)`.
+    pub fn headers(&self) -> &SharedHeaders {
+        &self.inner.headers
+    }
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session").finish_non_exhaustive()
+    }
+}
+
+fn url_of(uri: &http::Uri) -> Result<Url, Error> {
+    let url = Url::parse(&uri.to_string()).map_err(|e| {
+        Error::builder_msg(format!(
+            "request URI must be absolute http(s)://host/...: {e}"
+        ))
+    })?;
+    crate::request::validate_url(&url)?;
+    Ok(url)
+}
+
+/// `Session` is itself a `tower::Service`, so it can be layered further or mounted in another
+/// session.
+impl Service<Request<Body>> for Session {
+    type Response = http::Response<Body>;
+    type Error = Error;
+    type Future = SessionFuture;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<Body>) -> SessionFuture {
+        match url_of(req.uri()) {
+            Ok(url) => SessionFuture {
+                call: Some(self.inner.service.clone().oneshot(req)),
+                url: Some(url),
+                error: None,
+            },
+            Err(e) => SessionFuture {
+                call: None,
+                url: None,
+                error: Some(e),
+            },
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// Response future of [`Session`] used as a `tower::Service`.
+    pub struct SessionFuture {
+        #[pin]
+        call: Option<Oneshot<BoxService, Request<Body>>>,
+        url: Option<Url>,
+        error: Option<Error>,
+    }
+}
+
+impl Future for SessionFuture {
+    type Output = Result<http::Response<Body>, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        match this.call.as_pin_mut() {
+            Some(call) => match call.poll(cx) {
+                Poll::Ready(Ok(resp)) => Poll::Ready(Ok(resp)),
+                Poll::Ready(Err(e)) => Poll::Ready(Err(Error::from_service(e, this.url.as_ref()))),
+                Poll::Pending => Poll::Pending,
+            },
+            None => Poll::Ready(Err(this.error.take().unwrap_or_else(|| {
+                Error::builder_msg("SessionFuture polled after completion")
+            }))),
+        }
+    }
+}
+
+type LayerFn = Box<dyn FnOnce(BoxService) -> BoxService + Send>;
+
+/// Configuration for a [`Session`]; see [`Session::builder`].
+#[must_use]
+pub struct SessionBuilder {
+    error: Option<Error>,
+    client: HttpClientBuilder,
+    headers: HeaderMap,
+    auth: Option<crate::layers::auth::AuthLayer>,
+    retry: crate::Retry,
+    timeout: Option<Duration>,
+    attempt_timeout: Option<Duration>,
+    max_redirects: Option<usize>,
+    #[cfg(feature = "cookies")]
+    cookie_jar: Option<crate::CookieJar>,
+    #[cfg(feature = "cookies")]
+    cookie_store: bool,
+    layers: Vec<LayerFn>,
+    mounts: Vec<(String, BoxService)>,
+}
+
+impl fmt::Debug for SessionBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionBuilder")
+            .field("timeout", &self.timeout)
+            .field("attempt_timeout", &self.attempt_timeout)
+            .field("max_redirects", &self.max_redirects)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for SessionBuilder {
+    fn default() -> Self {
+        SessionBuilder::new()
+    }
+}
+
+impl SessionBuilder {
+    /// The defaults: `User-Agent: tower-requests/<version>`, `Accept: */*`, a fresh cookie jar,
+    /// 30 redirects, no retries beyond the stale-connection one, no timeout.
+    pub fn new() -> SessionBuilder {
+        SessionBuilder {
+            error: None,
+            client: HttpClientBuilder::default(),
+            headers: crate::layers::headers::default_headers(),
+            auth: None,
+            retry: crate::Retry::disabled(),
+            timeout: None,
+            attempt_timeout: None,
+            max_redirects: Some(30),
+            #[cfg(feature = "cookies")]
+            cookie_jar: None,
+            #[cfg(feature = "cookies")]
+            cookie_store: true,
+            layers: Vec::new(),
+            mounts: Vec::new(),
+        }
+    }
+
+    fn fail(mut self, e: Error) -> Self {
+        self.error.get_or_insert(e);
+        self
+    }
+
+    /// A session-wide default header (replaces the built-in default of the same name).
+    pub fn default_header<K, V>(mut self, name: K, value: V) -> Self
+    where
+        HeaderName: TryFrom<K>,
+        <HeaderName as TryFrom<K>>::Error: Into<http::Error>,
+        HeaderValue: TryFrom<V>,
+        <HeaderValue as TryFrom<V>>::Error: Into<http::Error>,
+    {
+        let name = match HeaderName::try_from(name) {
+            Ok(n) => n,
+            Err(e) => return self.fail(Error::builder(e.into())),
+        };
+        match HeaderValue::try_from(value) {
+            Ok(v) => {
+                self.headers.insert(name, v);
+                self
+            }
+            Err(e) => self.fail(Error::builder(e.into())),
+        }
+    }
+
+    /// Session-wide default headers (each replaces the built-in default of the same name).
+    pub fn default_headers(mut self, headers: HeaderMap) -> Self {
+        for name in headers.keys() {
+            self.headers.remove(name);
+        }
+        for (name, value) in headers.iter() {
+            self.headers.append(name.clone(), value.clone());
+        }
+        self
+    }
+
+    /// HTTP Basic credentials for every request (`session.auth = (user, pass)`), sent only to
+    /// the origin each call starts at, never across a redirect to another origin.
+    pub fn basic_auth(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {
+        self.auth = Some(crate::layers::auth::AuthLayer::basic(
+            username.into(),
+            password.into(),
+        ));
+        self
+    }
+
+    /// A Bearer token for every request (origin-scoped like [`SessionBuilder::basic_auth`]).
+    pub fn bearer_auth(mut self, token: impl Into<String>) -> Self {
+        self.auth = Some(crate::layers::auth::AuthLayer::bearer(token.into()));
+        self
+    }
+
+    /// Any auth layer: Digest (`AuthLayer::digest`) or your own scheme (`AuthLayer::custom`).
+    pub fn auth(mut self, auth: crate::layers::auth::AuthLayer) -> Self {
+        self.auth = Some(auth);
+        self
+    }
+
+    /// The retry policy (urllib3's `Retry`). Default: no retries, except the one silent retry
+    /// of a request that hit a pooled connection the server had already closed.
+    pub fn retry(mut self, retry: crate::Retry) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// A limit for each whole call: redirects, retries, backoff sleeps and reading the body.
+    /// A request's own [`RequestBuilder::timeout`] replaces it.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// A limit for each attempt (until the response head, and between body chunks).
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = Some(timeout);
+        self
+    }
+
+    /// A limit for establishing each TCP connection.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.client = self.client.connect_timeout(timeout);
+        self
+    }
+
+    /// Follow at most `max` redirects (default 30), then fail with [`Error::is_redirect`].
+    pub fn max_redirects(mut self, max: usize) -> Self {
+        self.max_redirects = Some(max);
+        self
+    }
+
+    /// `false`: return 3xx responses as they are instead of following them.
+    pub fn redirects(mut self, follow: bool) -> Self {
+        self.max_redirects = if follow { Some(30) } else { None };
+        self
+    }
+
+    /// Use (and share) this cookie jar instead of a fresh one.
+    #[cfg(feature = "cookies")]
+    pub fn cookie_jar(mut self, jar: crate::CookieJar) -> Self {
+        self.cookie_jar = Some(jar);
+        self.cookie_store = true;
+        self
+    }
+
+    /// `false`: no cookie handling at all.
+    #[cfg(feature = "cookies")]
+    pub fn cookie_store(mut self, enabled: bool) -> Self {
+        self.cookie_store = enabled;
+        self
+    }
+
+    /// Send matching requests through this proxy (requests' `session.proxies`); several may be
+    /// added, the first whose scheme rule covers a URL decides. See [`Proxy`](crate::Proxy).
+    pub fn proxy(mut self, proxy: crate::Proxy) -> Self {
+        self.client = self.client.proxy(proxy);
+        self
+    }
+
+    /// Read `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY` when the session is built
+    /// (default true, like requests). Explicit [`proxy`](SessionBuilder::proxy) settings win.
+    pub fn trust_env(mut self, trust: bool) -> Self {
+        self.client = self.client.trust_env(trust);
+        self
+    }
+
+    /// Take the proxy environment from these `(name, value)` pairs instead of the process
+    /// environment.
+    pub fn proxy_env_from<I, K, V>(mut self, vars: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        self.client = self.client.proxy_env_from(vars);
+        self
+    }
+
+    /// Trust this root certificate in addition to the built-in roots.
+    pub fn add_root_certificate(mut self, cert: Certificate) -> Self {
+        self.client = self.client.add_root_certificate(cert);
+        self
+    }
+
+    /// Trust only the added root certificates, not the built-in ones.
+    pub fn tls_built_in_root_certs(mut self, enabled: bool) -> Self {
+        self.client = self.client.tls_built_in_root_certs(enabled);
+        self
+    }
+
+    /// Accept any server certificate. Dangerous; for tests only.
+    pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
+        self.client = self.client.danger_accept_invalid_certs(accept);
+        self
+    }
+
+    /// Present this client certificate (mutual TLS).
+    pub fn identity(mut self, identity: Identity) -> Self {
+        self.client = self.client.identity(identity);
+        self
+    }
+
+    /// The lowest TLS version to accept (default TLS 1.2).
+    pub fn min_tls_version(mut self, version: TlsVersion) -> Self {
+        self.client = self.client.min_tls_version(version);
+        self
+    }
+
+    /// Only HTTP/1.1, also over TLS.
+    pub fn http1_only(mut self) -> Self {
+        self.client = self.client.http1_only();
+        self
+    }
+
+    /// Most idle connections kept per host.
+    pub fn pool_max_idle_per_host(mut self, max: usize) -> Self {
+        self.client = self.client.pool_max_idle_per_host(max);
+        self
+    }
+
+    /// How long an idle pooled connection is kept (default 90 s).
+    pub fn pool_idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.client = self.client.pool_idle_timeout(timeout);
+        self
+    }
+
+    /// Your own layer, placed just above the client and any mounted transports (under retries
+    /// and timeouts, so it sees every attempt). Layers added later sit above earlier ones.
+    pub fn layer<L, S>(mut self, layer: L) -> Self
+    where
+        L: Layer<BoxService, Service = S> + Send + 'static,
+        S: Service<Request<Body>, Response = http::Response<Body>> + Clone + Send + Sync + 'static,
+        S::Error: Into<BoxError>,
+        S::Future: Send + 'static,
+    {
+        self.layers.push(Box::new(move |inner: BoxService| {
+            box_service(layer.layer(inner))
+        }));
+        self
+    }
+
+    /// Send requests whose URL starts with `prefix` (case-insensitive) to `service` instead of
+    /// the pooled client; the longest matching prefix wins (requests' `mount`). As in requests,
+    /// the mounted service replaces the *transport*: the session's layers (cookies, headers,
+    /// auth, redirects, retries, timeouts, your own layers) still run above it, and each
+    /// redirect hop is routed again. Mounting the same prefix again replaces the earlier service.
+    pub fn mount<S, ResB>(mut self, prefix: impl Into<String>, service: S) -> Self
+    where
+        S: Service<Request<Body>, Response = http::Response<ResB>> + Clone + Send + Sync + 'static,
+        S::Error: Into<BoxError>,
+        S::Future: Send + 'static,
+        ResB: http_body::Body<Data = Bytes> + Send + 'static,
+        ResB::Error: Into<BoxError>,
+    {
+        let prefix = prefix.into();
+        self.mounts
+            .retain(|(p, _)| !p.eq_ignore_ascii_case(&prefix));
+        self.mounts.push((prefix, box_service(service)));
+        self
+    }
+
+    /// Build the session. Fails with [`Error::is_builder`] on any invalid setting given above.
+    pub fn build(self) -> Result<Session, Error> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let client = box_service(self.client.build()?);
+        let mut base = crate::stack::mount_router(client, self.mounts);
+        for layer in self.layers {
+            base = layer(base);
+        }
+        let headers = SharedHeaders::new(self.headers);
+        #[cfg(feature = "cookies")]
+        let jar = self.cookie_jar.unwrap_or_default();
+        let stack = crate::stack::Stack {
+            headers: headers.clone(),
+            auth: self.auth,
+            retry: self.retry,
+            timeout: self.timeout,
+            attempt_timeout: self.attempt_timeout,
+            max_redirects: self.max_redirects,
+            #[cfg(feature = "cookies")]
+            jar: self.cookie_store.then(|| jar.clone()),
+        };
+        let service = stack.build(base);
+        Ok(Session {
+            inner: Arc::new(Inner {
+                service,
+                #[cfg(feature = "cookies")]
+                jar,
+                headers,
+            }),
+        })
+    }
+}

@@ -1,0 +1,272 @@
+//! TLS configuration: root certificates, client identities, the danger switch.
+//!
+//! Root stores are expensive to build (the native store is read from disk and parsed), so the
+//! default configuration is built once per process and shared by every session: creating a
+//! `Session` with default TLS settings costs an `Arc` clone. A session that adds roots, an
+//! identity or a minimum version gets its own configuration, built once when the session is built.
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+
+use crate::error::{Error, Kind};
+
+/// A trusted root certificate (DER inside), from PEM or DER.
+#[derive(Clone, Debug)]
+pub struct Certificate {
+    der: CertificateDer<'static>,
+}
+
+impl Certificate {
+    /// The first certificate of a PEM document.
+    pub fn from_pem(pem: &[u8]) -> Result<Certificate, Error> {
+        Certificate::from_pem_bundle(pem)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::builder_msg("no certificate found in PEM input"))
+    }
+
+    /// Every certificate of a PEM bundle (for example a CA bundle file). An input with no
+    /// certificate, or a malformed one, is an error.
+    pub fn from_pem_bundle(pem: &[u8]) -> Result<Vec<Certificate>, Error> {
+        let certs = CertificateDer::pem_slice_iter(pem)
+            .map(|c| c.map(|der| Certificate { der }))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| Error::new(Kind::Builder, None, Some(Box::new(PemError(e)))))?;
+        if certs.is_empty() {
+            return Err(Error::builder_msg("no certificate found in PEM input"));
+        }
+        Ok(certs)
+    }
+
+    /// A certificate in DER encoding.
+    pub fn from_der(der: &[u8]) -> Result<Certificate, Error> {
+        Ok(Certificate {
+            der: CertificateDer::from(der.to_vec()),
+        })
+    }
+}
+
+/// A client certificate chain and private key, for mutual TLS.
+#[derive(Clone)]
+pub struct Identity {
+    chain: Vec<CertificateDer<'static>>,
+    key: Arc<PrivateKeyDer<'static>>,
+}
+
+impl fmt::Debug for Identity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print the key.
+        f.debug_struct("Identity")
+            .field("certificates", &self.chain.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Identity {
+    /// A PEM document holding the certificate chain and the private key (PKCS#8, PKCS#1 or SEC1),
+    /// in any order.
+    pub fn from_pem(pem: &[u8]) -> Result<Identity, Error> {
+        let chain = CertificateDer::pem_slice_iter(pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| Error::new(Kind::Builder, None, Some(Box::new(PemError(e)))))?;
+        if chain.is_empty() {
+            return Err(Error::builder_msg("no certificate found in identity PEM"));
+        }
+        let key = PrivateKeyDer::from_pem_slice(pem)
+            .map_err(|e| Error::new(Kind::Builder, None, Some(Box::new(PemError(e)))))?;
+        Ok(Identity {
+            chain,
+            key: Arc::new(key),
+        })
+    }
+
+    /// Separate PEM documents for the certificate chain and the key.
+    pub fn from_pem_parts(cert_pem: &[u8], key_pem: &[u8]) -> Result<Identity, Error> {
+        let mut joined = cert_pem.to_vec();
+        joined.push(b'\n');
+        joined.extend_from_slice(key_pem);
+        Identity::from_pem(&joined)
+    }
+}
+
+/// A TLS protocol version, for [`crate::SessionBuilder::min_tls_version`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TlsVersion {
+    /// TLS 1.2
+    Tls12,
+    /// TLS 1.3
+    Tls13,
+}
+
+#[derive(Debug)]
+struct PemError(rustls::pki_types::pem::Error);
+impl fmt::Display for PemError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid PEM: {:?}", self.0)
+    }
+}
+impl std::error::Error for PemError {}
+
+/// What a session asks of TLS. The default value maps to the shared process-wide configuration.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct TlsOptions {
+    pub(crate) extra_roots: Vec<Certificate>,
+    pub(crate) builtin_roots_off: bool,
+    pub(crate) danger_accept_invalid_certs: bool,
+    pub(crate) identity: Option<Identity>,
+    pub(crate) min_version: Option<TlsVersion>,
+    pub(crate) http1_only: bool,
+}
+
+impl TlsOptions {
+    fn is_default(&self) -> bool {
+        self.extra_roots.is_empty()
+            && !self.builtin_roots_off
+            && !self.danger_accept_invalid_certs
+            && self.identity.is_none()
+            && self.min_version.is_none()
+            && !self.http1_only
+    }
+
+    /// The rustls configuration for these options (the shared one when nothing is customised).
+    pub(crate) fn client_config(&self) -> Result<Arc<ClientConfig>, Error> {
+        if self.is_default() {
+            return Ok(shared_default_config().clone());
+        }
+        let provider = provider();
+        let versions: &[&rustls::SupportedProtocolVersion] = match self.min_version {
+            Some(TlsVersion::Tls13) => &[&rustls::version::TLS13],
+            _ => rustls::DEFAULT_VERSIONS,
+        };
+        let builder = ClientConfig::builder_with_provider(provider.clone())
+            .with_protocol_versions(versions)
+            .map_err(|e| Error::new(Kind::Builder, None, Some(Box::new(e))))?;
+        let builder = if self.danger_accept_invalid_certs {
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(NoVerifier(provider)))
+        } else {
+            let mut roots = if self.builtin_roots_off {
+                RootCertStore::empty()
+            } else {
+                (*builtin_roots()).clone()
+            };
+            for cert in &self.extra_roots {
+                roots
+                    .add(cert.der.clone())
+                    .map_err(|e| Error::new(Kind::Builder, None, Some(Box::new(e))))?;
+            }
+            builder.with_root_certificates(roots)
+        };
+        let mut config = match &self.identity {
+            Some(id) => builder
+                .with_client_auth_cert(id.chain.clone(), id.key.clone_key())
+                .map_err(|e| Error::new(Kind::Builder, None, Some(Box::new(e))))?,
+            None => builder.with_no_client_auth(),
+        };
+        config.alpn_protocols = alpn(self.http1_only);
+        Ok(Arc::new(config))
+    }
+}
+
+fn alpn(http1_only: bool) -> Vec<Vec<u8>> {
+    if http1_only || !cfg!(feature = "http2") {
+        vec![b"http/1.1".to_vec()]
+    } else {
+        vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+    }
+}
+
+fn provider() -> Arc<CryptoProvider> {
+    static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
+    PROVIDER
+        .get_or_init(|| Arc::new(rustls::crypto::ring::default_provider()))
+        .clone()
+}
+
+/// webpki roots + the platform's native roots, parsed once per process.
+fn builtin_roots() -> Arc<RootCertStore> {
+    static ROOTS: OnceLock<Arc<RootCertStore>> = OnceLock::new();
+    ROOTS
+        .get_or_init(|| {
+            let mut roots = RootCertStore::empty();
+            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+            // Native roots are best effort: a machine without a system store still gets the
+            // webpki roots; unparsable system certificates are skipped, as reqwest does.
+            let native = rustls_native_certs::load_native_certs();
+            for cert in native.certs {
+                let _ = roots.add(cert);
+            }
+            Arc::new(roots)
+        })
+        .clone()
+}
+
+fn shared_default_config() -> &'static Arc<ClientConfig> {
+    static CONFIG: OnceLock<Arc<ClientConfig>> = OnceLock::new();
+    CONFIG.get_or_init(|| {
+        let mut config = ClientConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .expect("the ring provider supports the default TLS versions")
+            .with_root_certificates(builtin_roots())
+            .with_no_client_auth();
+        config.alpn_protocols = alpn(false);
+        Arc::new(config)
+    })
+}
+
+/// `danger_accept_invalid_certs`: accepts any server certificate and name, but still checks the
+/// handshake signatures so the connection is at least consistent with the presented key.
+#[derive(Debug)]
+struct NoVerifier(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for NoVerifier {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
