@@ -1,0 +1,470 @@
+//! The default stack as a whole: layers in DESIGN.md's order, seen through `Session`.
+
+mod support;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::Path;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use http::Method;
+use support::{echo_router, Seen, TestServer};
+use tower_requests::{Retry, Session, Url};
+
+fn cookie_redirect_app() -> Router {
+    Router::new()
+        .route(
+            "/set-and-redirect",
+            get(|| async {
+                (
+                    StatusCode::FOUND,
+                    [
+                        (header::SET_COOKIE, "hop=1; Path=/"),
+                        (header::LOCATION, "/landing"),
+                    ],
+                )
+            }),
+        )
+        .route(
+            "/landing",
+            get(|headers: HeaderMap| async move {
+                headers
+                    .get(header::COOKIE)
+                    .map(|v| v.to_str().unwrap_or("").to_string())
+                    .unwrap_or_default()
+            }),
+        )
+}
+
+#[tokio::test]
+async fn cookie_set_on_a_redirect_hop_is_sent_to_the_target() {
+    let server = TestServer::http(cookie_redirect_app()).await;
+    let session = Session::new();
+    let resp = session
+        .get(server.url("/set-and-redirect"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.url().path(), "/landing");
+    assert_eq!(resp.history().len(), 1);
+    assert_eq!(resp.history()[0].status, StatusCode::FOUND);
+    assert_eq!(resp.text().await.unwrap(), "hop=1");
+    assert_eq!(session.cookies().get("hop").as_deref(), Some("1"));
+}
+
+#[tokio::test]
+async fn redirects_can_be_disabled_and_are_capped() {
+    let app = Router::new().route(
+        "/loop/{n}",
+        get(|Path(n): Path<u32>| async move {
+            (
+                StatusCode::FOUND,
+                [(header::LOCATION, format!("/loop/{}", n + 1))],
+            )
+        }),
+    );
+    let server = TestServer::http(app).await;
+    let no_follow = Session::builder().redirects(false).build().unwrap();
+    let resp = no_follow.get(server.url("/loop/0")).send().await.unwrap();
+    assert_eq!(resp.status(), 302);
+    assert!(resp.history().is_empty());
+
+    let err = Session::new()
+        .get(server.url("/loop/0"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_redirect(), "{err:?}");
+    assert!(!err.is_connect());
+
+    let three = Session::builder().max_redirects(3).build().unwrap();
+    let err = three.get(server.url("/loop/0")).send().await.unwrap_err();
+    assert!(err.is_redirect());
+}
+
+#[tokio::test]
+async fn session_auth_never_crosses_origins_on_redirect() {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let other = TestServer::http(echo_router(log.clone())).await;
+    // Another host name (cookies ignore ports, so another port on 127.0.0.1 would rightly get
+    // the 127.0.0.1 cookie; Authorization is dropped on any origin change).
+    let target = format!("http://localhost:{}/elsewhere", other.addr.port());
+    let app = Router::new().route(
+        "/go",
+        get(move || {
+            let target = target.clone();
+            async move { (StatusCode::FOUND, [(header::LOCATION, target)]) }
+        }),
+    );
+    let first = TestServer::http(app).await;
+    let session = Session::builder()
+        .basic_auth("alice", "s3cret")
+        .build()
+        .unwrap();
+    let url = Url::parse(&first.url("/")).unwrap();
+    session.cookies().set("sid", "abc", &url).unwrap();
+    let seen: Seen = session
+        .get(first.url("/go"))
+        .header("proxy-authorization", "Basic cHJveHk6cHc=")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen.uri, "/elsewhere");
+    assert_eq!(seen.header("authorization"), None, "{seen:?}");
+    assert_eq!(seen.header("proxy-authorization"), None);
+    assert_eq!(seen.header("cookie"), None);
+
+    // Another port on the same host: a new origin for credentials, the same host for cookies.
+    let app = Router::new().route(
+        "/go",
+        get({
+            let target = other.url("/port");
+            move || {
+                let target = target.clone();
+                async move { (StatusCode::FOUND, [(header::LOCATION, target)]) }
+            }
+        }),
+    );
+    let second = TestServer::http(app).await;
+    let seen: Seen = session
+        .get(second.url("/go"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen.uri, "/port");
+    assert_eq!(seen.header("authorization"), None);
+    assert_eq!(seen.header("cookie"), Some("sid=abc"));
+
+    // Called directly, the session's credentials are sent.
+    let seen: Seen = session
+        .get(other.url("/direct"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(seen.header("authorization").unwrap().starts_with("Basic "));
+}
+
+#[tokio::test]
+async fn per_request_auth_beats_session_auth() {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let server = TestServer::http(echo_router(log)).await;
+    let session = Session::builder()
+        .bearer_auth("session-token")
+        .build()
+        .unwrap();
+    let seen: Seen = session
+        .get(server.url("/"))
+        .basic_auth("bob", Some("pw"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen.header("authorization"), Some("Basic Ym9iOnB3"));
+    let seen: Seen = session
+        .get(server.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen.header("authorization"), Some("Bearer session-token"));
+}
+
+fn flaky_app(hits: Arc<AtomicUsize>, failures: usize) -> Router {
+    Router::new().route(
+        "/flaky",
+        get(move || {
+            let hits = hits.clone();
+            async move {
+                let n = hits.fetch_add(1, Ordering::SeqCst) + 1;
+                if n <= failures {
+                    StatusCode::SERVICE_UNAVAILABLE.into_response()
+                } else {
+                    "ok".into_response()
+                }
+            }
+        })
+        .post(|| async { StatusCode::SERVICE_UNAVAILABLE }),
+    )
+}
+
+#[tokio::test]
+async fn session_retry_follows_urllib3() {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let server = TestServer::http(flaky_app(hits.clone(), 2)).await;
+    let session = Session::builder()
+        .retry(
+            Retry::new()
+                .total(3)
+                .backoff_factor(0.0)
+                .status_forcelist([503]),
+        )
+        .build()
+        .unwrap();
+    let resp = session.get(server.url("/flaky")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(hits.load(Ordering::SeqCst), 3);
+
+    // POST is not in the default allowed methods: one hit, the 503 comes back.
+    let resp = session.post(server.url("/flaky")).send().await.unwrap();
+    assert_eq!(resp.status(), 503);
+
+    let exhausted = Session::builder()
+        .retry(
+            Retry::new()
+                .total(2)
+                .status_forcelist([503])
+                .allowed_methods([Method::POST]),
+        )
+        .build()
+        .unwrap();
+    let err = exhausted
+        .post(server.url("/flaky"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_retry_exhausted(), "{err:?}");
+    assert_eq!(err.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
+}
+
+fn slow_app() -> Router {
+    Router::new()
+        .route(
+            "/slow-head",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                "late"
+            }),
+        )
+        .route(
+            "/slow-body",
+            get(|| async {
+                let stream = async_stream_body();
+                axum::body::Body::from_stream(stream)
+            }),
+        )
+}
+
+fn async_stream_body(
+) -> impl futures_util::Stream<Item = Result<axum::body::Bytes, std::io::Error>> + Send {
+    futures_util::stream::unfold(0u32, |n| async move {
+        if n > 0 {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        }
+        (n < 2).then(|| (Ok(axum::body::Bytes::from_static(b"chunk")), n + 1))
+    })
+}
+
+#[tokio::test]
+async fn timeouts_total_attempt_per_request_and_body() {
+    let server = TestServer::http(slow_app()).await;
+
+    let total = Session::builder()
+        .timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let err = total
+        .get(server.url("/slow-head"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+
+    let attempt = Session::builder()
+        .attempt_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let err = attempt
+        .get(server.url("/slow-head"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+
+    // A per-request timeout replaces the session's (shorter here than a long session timeout).
+    let long = Session::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = long
+        .get(server.url("/slow-head"))
+        .timeout(Duration::from_millis(200))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(3));
+
+    // The head arrives, the body stalls: reading the body times out (total deadline).
+    let resp = total.get(server.url("/slow-body")).send().await.unwrap();
+    let err = resp.bytes().await.unwrap_err();
+    assert!(err.is_timeout() && err.is_body(), "{err:?}");
+
+    // ... and with a per-attempt (read) timeout too.
+    let resp = attempt.get(server.url("/slow-body")).send().await.unwrap();
+    let err = resp.bytes().await.unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+}
+
+#[tokio::test]
+async fn connect_timeout_against_a_full_backlog() {
+    // A listener that never accepts, with its accept queue filled: further SYNs go unanswered.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(1).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut fillers = Vec::new();
+    for _ in 0..16 {
+        match tokio::time::timeout(
+            Duration::from_millis(200),
+            tokio::net::TcpStream::connect(addr),
+        )
+        .await
+        {
+            Ok(Ok(s)) => fillers.push(s),
+            _ => break,
+        }
+    }
+    let session = Session::builder()
+        .connect_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = session
+        .get(format!("http://{addr}/"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+    assert!(err.is_connect(), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    drop(listener);
+}
+
+#[tokio::test]
+async fn two_sessions_never_share_cookies_and_a_shared_jar_is_shared() {
+    let app = Router::new()
+        .route(
+            "/set/{v}",
+            get(|Path(v): Path<String>| async move {
+                ([(header::SET_COOKIE, format!("who={v}; Path=/"))], "set")
+            }),
+        )
+        .route(
+            "/who",
+            get(|headers: HeaderMap| async move {
+                headers
+                    .get(header::COOKIE)
+                    .map(|v| v.to_str().unwrap_or("").to_string())
+                    .unwrap_or_default()
+            }),
+        );
+    let server = TestServer::http(app).await;
+    let a = Session::new();
+    let b = Session::new();
+    a.get(server.url("/set/a")).send().await.unwrap();
+    b.get(server.url("/set/b")).send().await.unwrap();
+    assert_eq!(
+        a.get(server.url("/who"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "who=a"
+    );
+    assert_eq!(
+        b.get(server.url("/who"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "who=b"
+    );
+
+    let shared = tower_requests::CookieJar::new();
+    let c = Session::builder()
+        .cookie_jar(shared.clone())
+        .build()
+        .unwrap();
+    let d = Session::builder()
+        .cookie_jar(shared.clone())
+        .build()
+        .unwrap();
+    c.get(server.url("/set/shared")).send().await.unwrap();
+    assert_eq!(
+        d.get(server.url("/who"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "who=shared"
+    );
+
+    let off = Session::builder().cookie_store(false).build().unwrap();
+    off.get(server.url("/set/x")).send().await.unwrap();
+    assert_eq!(
+        off.get(server.url("/who"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        ""
+    );
+    assert!(off.cookies().is_empty());
+}
+
+#[tokio::test]
+async fn a_users_layer_sees_every_attempt() {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let server = TestServer::http(flaky_app(Arc::new(AtomicUsize::new(0)), 1)).await;
+    let counter = hits.clone();
+    let session = Session::builder()
+        .retry(Retry::new().total(2).status_forcelist([503]))
+        .layer(tower::layer::layer_fn(
+            move |inner: tower_requests::BoxService| {
+                let counter = counter.clone();
+                tower::ServiceBuilder::new()
+                    .map_request(move |mut req: http::Request<tower_requests::Body>| {
+                        counter.fetch_add(1, Ordering::SeqCst);
+                        req.headers_mut().insert("x-signed", "1".parse().unwrap());
+                        req
+                    })
+                    .service(inner)
+            },
+        ))
+        .build()
+        .unwrap();
+    let resp = session.get(server.url("/flaky")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        2,
+        "the layer sits under the retry layer"
+    );
+}
