@@ -1,1 +1,221 @@
-fn main() {}
+//! Loopback throughput: the default `Session` stack vs the raw hyper-util pooled client vs a
+//! pooled reqwest client, GET of a small JSON body, at C=1 and C=64, over http and https
+//! (HTTP/1.1 everywhere so the three clients do the same work), all in one run.
+//!
+//! The server runs on its own thread and runtime; each client uses one worker thread.
+//! `cargo bench --bench loopback`; figures and ratios go to `benches/README.md`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
+use futures_util::future::join_all;
+use http_body_util::{BodyExt, Empty, Full};
+use hyper::service::service_fn;
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use rustls::pki_types::CertificateDer;
+use tokio::net::TcpListener;
+use tower_requests::{Certificate, Session};
+
+const BODY: &[u8] = br#"{"id":42,"name":"tower-requests","ok":true,"tags":["a","b","c"]}"#;
+
+struct Rig {
+    http: SocketAddr,
+    https: SocketAddr,
+    cert: CertificateDer<'static>,
+    cert_pem: String,
+}
+
+fn start_server() -> Rig {
+    let ck = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])
+        .expect("certificate");
+    let cert = ck.cert.der().clone();
+    let mut tls = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![cert.clone()],
+        rustls::pki_types::PrivateKeyDer::Pkcs8(ck.signing_key.serialize_der().into()),
+    )
+    .unwrap();
+    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let plain = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let secure = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send((plain.local_addr().unwrap(), secure.local_addr().unwrap()))
+                .unwrap();
+            let plain_loop = async {
+                loop {
+                    let (s, _) = plain.accept().await.unwrap();
+                    let _ = s.set_nodelay(true);
+                    tokio::spawn(serve(TokioIo::new(s)));
+                }
+            };
+            let secure_loop = async {
+                loop {
+                    let (s, _) = secure.accept().await.unwrap();
+                    let _ = s.set_nodelay(true);
+                    let acceptor = acceptor.clone();
+                    tokio::spawn(async move {
+                        if let Ok(tls) = acceptor.accept(s).await {
+                            serve(TokioIo::new(tls)).await;
+                        }
+                    });
+                }
+            };
+            tokio::join!(plain_loop, secure_loop);
+        });
+    });
+    let (http, https) = rx.recv().unwrap();
+    Rig {
+        http,
+        https,
+        cert,
+        cert_pem: ck.cert.pem(),
+    }
+}
+
+async fn serve<I>(io: I)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let svc = service_fn(|_req| async {
+        Ok::<_, std::convert::Infallible>(
+            http::Response::builder()
+                .header("content-type", "application/json")
+                .body(Full::new(Bytes::from_static(BODY)))
+                .unwrap(),
+        )
+    });
+    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+        .serve_connection(io, svc)
+        .await;
+}
+
+fn client_tls(rig: &Rig) -> rustls::ClientConfig {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(rig.cert.clone()).unwrap();
+    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config
+}
+
+type Raw = Client<HttpsConnector<HttpConnector>, Empty<Bytes>>;
+
+fn raw_client(rig: &Rig) -> Raw {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    let connector = HttpsConnector::from((http, Arc::new(client_tls(rig))));
+    Client::builder(TokioExecutor::new())
+        .pool_timer(TokioTimer::new())
+        .build(connector)
+}
+
+fn session(rig: &Rig) -> Session {
+    Session::builder()
+        .add_root_certificate(Certificate::from_pem(rig.cert_pem.as_bytes()).unwrap())
+        .http1_only()
+        .build()
+        .unwrap()
+}
+
+fn reqwest_client(rig: &Rig) -> reqwest::Client {
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(client_tls(rig))
+        .http1_only()
+        .no_proxy()
+        .build()
+        .unwrap()
+}
+
+async fn get_raw(client: &Raw, uri: &http::Uri) {
+    let resp = client.get(uri.clone()).await.unwrap();
+    assert!(resp.status().is_success());
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(body.len(), BODY.len());
+}
+
+async fn get_session(session: &Session, url: &str) {
+    let resp = session.get(url).send().await.unwrap();
+    assert!(resp.status().is_success());
+    assert_eq!(resp.bytes().await.unwrap().len(), BODY.len());
+}
+
+async fn get_reqwest(client: &reqwest::Client, url: &str) {
+    let resp = client.get(url).send().await.unwrap();
+    assert!(resp.status().is_success());
+    assert_eq!(resp.bytes().await.unwrap().len(), BODY.len());
+}
+
+fn group<'a>(
+    c: &'a mut Criterion,
+    name: &str,
+    n: u64,
+) -> BenchmarkGroup<'a, criterion::measurement::WallTime> {
+    let mut g = c.benchmark_group(name);
+    g.throughput(Throughput::Elements(n))
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    g
+}
+
+fn loopback(c: &mut Criterion) {
+    let rig = start_server();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let _guard = rt.enter();
+    let raw = raw_client(&rig);
+    let session = session(&rig);
+    let reqwest = reqwest_client(&rig);
+
+    for (scheme, addr) in [("http", rig.http), ("https", rig.https)] {
+        let url = format!("{scheme}://{addr}/");
+        let uri: http::Uri = url.parse().unwrap();
+        for conc in [1usize, 64] {
+            let mut g = group(c, &format!("get_small_{scheme}_c{conc}"), conc as u64);
+            g.bench_function("raw_hyper_util", |b| {
+                b.to_async(&rt)
+                    .iter(|| join_all((0..conc).map(|_| get_raw(&raw, &uri))))
+            });
+            g.bench_function("session", |b| {
+                b.to_async(&rt)
+                    .iter(|| join_all((0..conc).map(|_| get_session(&session, &url))))
+            });
+            g.bench_function("reqwest", |b| {
+                b.to_async(&rt)
+                    .iter(|| join_all((0..conc).map(|_| get_reqwest(&reqwest, &url))))
+            });
+            g.finish();
+        }
+    }
+}
+
+criterion_group!(benches, loopback);
+criterion_main!(benches);
