@@ -276,7 +276,6 @@ impl fmt::Display for Error {
             }
             Kind::Request if self.is_timeout() => "request timed out",
             Kind::Request if self.is_connect() => "error connecting",
-            Kind::Request if self.is_retry_exhausted() => "retries exhausted",
             Kind::Request if self.is_redirect() => "redirect error",
             Kind::Request => "error sending request",
         };
