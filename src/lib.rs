@@ -88,6 +88,8 @@ mod response;
 mod session;
 mod stack;
 mod tls;
+#[cfg(feature = "tracing")]
+pub mod trace;
 
 pub use tower_requests_layers as layers;
 

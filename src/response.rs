@@ -59,13 +59,15 @@ impl Response {
     }
 
     /// The cookies this response set (its `Set-Cookie` headers, parsed for [`Response::url`]).
-    /// Invalid or rejected lines are left out, as the jar would.
+    /// Invalid or rejected lines, and deletions (already expired), are left out, as the jar
+    /// would (requests' `r.cookies`).
     #[cfg(feature = "cookies")]
     pub fn cookies(&self) -> Vec<crate::Cookie> {
         self.headers()
             .get_all(http::header::SET_COOKIE)
             .iter()
             .filter_map(|v| crate::layers::cookie::parse_set_cookie(v, &self.url).ok())
+            .filter(|c| !c.is_expired())
             .collect()
     }
 

@@ -161,10 +161,27 @@ impl Session {
     }
 
     pub(crate) async fn send(&self, req: Request<Body>, url: Url) -> Result<Response, Error> {
-        match self.inner.service.clone().oneshot(req).await {
+        let call = SessionFuture {
+            call: Some(self.call_future(req)),
+            url: None,
+            error: None,
+        };
+        match call.await {
             Ok(resp) => Ok(Response::new(resp, url)),
-            Err(e) => Err(Error::from_service(e, Some(&url))),
+            Err(e) => Err(e.with_url(&url)),
         }
+    }
+
+    /// The stack's future for one call (inside the call's span with the `tracing` feature).
+    fn call_future(&self, req: Request<Body>) -> CallFuture {
+        #[cfg(feature = "tracing")]
+        {
+            let mut req = req;
+            let span = crate::trace::call_span(&mut req);
+            tracing::Instrument::instrument(self.inner.service.clone().oneshot(req), span)
+        }
+        #[cfg(not(feature = "tracing"))]
+        self.inner.service.clone().oneshot(req)
     }
 
     /// The session's cookie jar (a shared handle: changes are seen by the session at once).
@@ -210,7 +227,7 @@ impl Service<Request<Body>> for Session {
     fn call(&mut self, req: Request<Body>) -> SessionFuture {
         match url_of(req.uri()) {
             Ok(url) => SessionFuture {
-                call: Some(self.inner.service.clone().oneshot(req)),
+                call: Some(self.call_future(req)),
                 url: Some(url),
                 error: None,
             },
@@ -223,11 +240,16 @@ impl Service<Request<Body>> for Session {
     }
 }
 
+#[cfg(feature = "tracing")]
+type CallFuture = tracing::instrument::Instrumented<Oneshot<BoxService, Request<Body>>>;
+#[cfg(not(feature = "tracing"))]
+type CallFuture = Oneshot<BoxService, Request<Body>>;
+
 pin_project_lite::pin_project! {
     /// Response future of [`Session`] used as a `tower::Service`.
     pub struct SessionFuture {
         #[pin]
-        call: Option<Oneshot<BoxService, Request<Body>>>,
+        call: Option<CallFuture>,
         url: Option<Url>,
         error: Option<Error>,
     }
@@ -239,8 +261,12 @@ impl Future for SessionFuture {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         match this.call.as_pin_mut() {
-            Some(call) => match call.poll(cx) {
-                Poll::Ready(Ok(resp)) => Poll::Ready(Ok(resp)),
+            Some(mut call) => match call.as_mut().poll(cx) {
+                Poll::Ready(Ok(resp)) => {
+                    #[cfg(feature = "tracing")]
+                    call.span().record("status", resp.status().as_u16());
+                    Poll::Ready(Ok(resp))
+                }
                 Poll::Ready(Err(e)) => Poll::Ready(Err(Error::from_service(e, this.url.as_ref()))),
                 Poll::Pending => Poll::Pending,
             },

@@ -78,6 +78,10 @@ impl Stack {
     /// Wrap `base` (the client plus the user's layers) in the session layers.
     pub(crate) fn build(self, base: BoxService) -> BoxService {
         let mut svc = base;
+        #[cfg(feature = "tracing")]
+        {
+            svc = box_service(crate::trace::TraceAttemptLayer.layer(svc));
+        }
         if let Some(d) = self.attempt_timeout {
             svc = box_service(TimeoutLayer::new(d).layer(svc));
         }

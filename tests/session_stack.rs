@@ -468,3 +468,34 @@ async fn a_users_layer_sees_every_attempt() {
         "the layer sits under the retry layer"
     );
 }
+
+#[tokio::test]
+async fn response_cookies_lists_what_this_response_set() {
+    let app = Router::new().route(
+        "/c",
+        get(|| async {
+            (
+                axum::response::AppendHeaders([
+                    (header::SET_COOKIE, "a=1; Path=/"),
+                    (header::SET_COOKIE, "b=2; Max-Age=0"),
+                    (header::SET_COOKIE, "c=3; Domain=com"),
+                    (header::SET_COOKIE, "d=4; HttpOnly; SameSite=Strict"),
+                ]),
+                "ok",
+            )
+        }),
+    );
+    let server = TestServer::http(app).await;
+    let resp = Session::new().get(server.url("/c")).send().await.unwrap();
+    let names: Vec<String> = resp
+        .cookies()
+        .iter()
+        .map(|c| c.name().to_string())
+        .collect();
+    assert_eq!(
+        names,
+        ["a", "d"],
+        "deleted and rejected cookies are left out"
+    );
+    assert!(resp.cookies()[1].http_only());
+}
