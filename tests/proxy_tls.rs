@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use axum::routing::get;
 use axum::Router;
-use support::{echo_router, Seen, TestServer};
+use support::{echo_router, ring, Seen, TestServer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tower_requests::{Certificate, Identity, Proxy, Session, TlsVersion};
@@ -311,18 +311,7 @@ async fn unreachable_proxy_is_connect_error_and_bad_proxy_url_is_builder_error()
 
 /// A TLS front for tinyproxy: an `https://` proxy.
 async fn tls_front(backend_port: u16) -> (SocketAddr, String) {
-    let ck = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(
-        vec![ck.cert.der().clone()],
-        rustls::pki_types::PrivateKeyDer::Pkcs8(ck.signing_key.serialize_der().into()),
-    )
-    .unwrap();
+    let (config, pem) = support::self_signed_config();
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -343,7 +332,7 @@ async fn tls_front(backend_port: u16) -> (SocketAddr, String) {
             });
         }
     });
-    (addr, ck.cert.pem())
+    (addr, pem)
 }
 
 #[tokio::test]
@@ -520,34 +509,9 @@ fn pki() -> Pki {
     }
 }
 
-async fn tls_server(config: rustls::ServerConfig) -> SocketAddr {
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+async fn tls_server(config: rustls::ServerConfig) -> TestServer {
     let app = Router::new().route("/", get(|| async { "secret" }));
-    tokio::spawn(async move {
-        loop {
-            let Ok((s, _)) = listener.accept().await else {
-                continue;
-            };
-            let acceptor = acceptor.clone();
-            let svc = hyper_util::service::TowerToHyperService::new(app.clone());
-            tokio::spawn(async move {
-                if let Ok(tls) = acceptor.accept(s).await {
-                    let _ = hyper_util::server::conn::auto::Builder::new(
-                        hyper_util::rt::TokioExecutor::new(),
-                    )
-                    .serve_connection(hyper_util::rt::TokioIo::new(tls), svc)
-                    .await;
-                }
-            });
-        }
-    });
-    addr
-}
-
-fn ring() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    TestServer::https_with(app, config).await
 }
 
 #[tokio::test]
@@ -568,8 +532,8 @@ async fn mutual_tls_needs_the_client_identity() {
             rustls::pki_types::PrivateKeyDer::Pkcs8(pki.server.1.clone().into()),
         )
         .unwrap();
-    let addr = tls_server(config).await;
-    let url = format!("https://{addr}/");
+    let server = tls_server(config).await;
+    let url = server.url("/");
     let ca = Certificate::from_pem(pki.ca_pem.as_bytes()).unwrap();
 
     let without = Session::builder()
@@ -602,8 +566,8 @@ async fn server_certificates_custom_roots_bundles_and_min_version() {
             rustls::pki_types::PrivateKeyDer::Pkcs8(pki.server.1.clone().into()),
         )
         .unwrap();
-    let addr = tls_server(tls12_only).await;
-    let url = format!("https://{addr}/");
+    let server = tls_server(tls12_only).await;
+    let url = server.url("/");
 
     let err = Session::new().get(&url).send().await.unwrap_err();
     assert!(err.is_connect(), "{err:?}");

@@ -64,29 +64,40 @@ impl TestServer {
     }
 
     pub async fn https(router: Router) -> TestServer {
-        let ck = rcgen::generate_simple_self_signed(vec![
-            "localhost".to_string(),
-            "127.0.0.1".to_string(),
-        ])
-        .expect("rcgen certificate");
-        let cert_pem = ck.cert.pem();
-        let key_der = ck.signing_key.serialize_der();
-        let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
+        let (config, cert_pem) = self_signed_config();
+        let mut server = TestServer::https_with(router, config).await;
+        server.cert_pem = Some(cert_pem);
+        server
+    }
+
+    /// A TLS server with the caller's rustls configuration (client auth, versions, ...).
+    pub async fn https_with(router: Router, config: rustls::ServerConfig) -> TestServer {
+        serve(router, Some(Arc::new(config))).await
+    }
+}
+
+/// The ring crypto provider, for server configurations in tests.
+pub fn ring() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// A server configuration with a fresh self-signed certificate for 127.0.0.1 and localhost,
+/// ALPN h2 + http/1.1, and that certificate's PEM.
+pub fn self_signed_config() -> (rustls::ServerConfig, String) {
+    let ck =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .expect("rcgen certificate");
+    let mut config = rustls::ServerConfig::builder_with_provider(ring())
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_no_client_auth()
         .with_single_cert(
             vec![ck.cert.der().clone()],
-            rustls::pki_types::PrivateKeyDer::Pkcs8(key_der.into()),
+            rustls::pki_types::PrivateKeyDer::Pkcs8(ck.signing_key.serialize_der().into()),
         )
         .unwrap();
-        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-        let mut server = serve(router, Some(Arc::new(config))).await;
-        server.cert_pem = Some(cert_pem);
-        server
-    }
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    (config, ck.cert.pem())
 }
 
 async fn serve(router: Router, tls: Option<Arc<rustls::ServerConfig>>) -> TestServer {
