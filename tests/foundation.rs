@@ -9,7 +9,7 @@ use std::time::Duration;
 use axum::routing::get;
 use axum::Router;
 use http::{HeaderMap, StatusCode, Version};
-use support::{echo_router, Seen, TestServer};
+use support::{echo, echo_router, TestServer};
 use tower::ServiceExt;
 use tower_requests::{Body, Certificate, Error, Session};
 
@@ -221,16 +221,13 @@ async fn query_form_json_headers_seen_by_server() {
     let server = TestServer::http(echo_router(log.clone())).await;
     let session = Session::new();
 
-    let seen: Seen = session
-        .get(server.url("/q?a=1"))
-        .query(&[("b", "two words"), ("c", "&=")])
-        .header("x-custom", "yes")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let seen = echo(
+        session
+            .get(server.url("/q?a=1"))
+            .query(&[("b", "two words"), ("c", "&=")])
+            .header("x-custom", "yes"),
+    )
+    .await;
     assert_eq!(seen.uri, "/q?a=1&b=two+words&c=%26%3D");
     assert_eq!(seen.header("x-custom"), Some("yes"));
     assert!(seen
@@ -238,15 +235,12 @@ async fn query_form_json_headers_seen_by_server() {
         .unwrap()
         .starts_with("tower-requests/"));
 
-    let seen: Seen = session
-        .post(server.url("/form"))
-        .form(&[("formPosted", "1"), ("login_email", "me@example.com")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let seen = echo(
+        session
+            .post(server.url("/form"))
+            .form(&[("formPosted", "1"), ("login_email", "me@example.com")]),
+    )
+    .await;
     assert_eq!(seen.method, "POST");
     assert_eq!(seen.body, "formPosted=1&login_email=me%40example.com");
     assert_eq!(
@@ -255,45 +249,36 @@ async fn query_form_json_headers_seen_by_server() {
     );
     assert_eq!(seen.header("content-length"), Some("41"));
 
-    let seen: Seen = session
-        .put(server.url("/json"))
-        .json(&serde_json::json!({"username": "user", "n": 1}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let seen = echo(
+        session
+            .put(server.url("/json"))
+            .json(&serde_json::json!({"username": "user", "n": 1})),
+    )
+    .await;
     assert_eq!(seen.method, "PUT");
     let body: serde_json::Value = serde_json::from_str(&seen.body).unwrap();
     assert_eq!(body, serde_json::json!({"username": "user", "n": 1}));
     assert_eq!(seen.header("content-type"), Some("application/json"));
 
-    let seen: Seen = session
-        .get(server.url("/h"))
-        .without_header(http::header::USER_AGENT)
-        .without_header("accept")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let seen = echo(
+        session
+            .get(server.url("/h"))
+            .without_header(http::header::USER_AGENT)
+            .without_header("accept"),
+    )
+    .await;
     assert_eq!(seen.header("user-agent"), None);
     assert_eq!(seen.header("accept"), None);
 
     let mut map = HeaderMap::new();
     map.insert("x-a", "1".parse().unwrap());
-    let seen: Seen = session
-        .delete(server.url("/d"))
-        .header("x-a", "0")
-        .headers(map)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let seen = echo(
+        session
+            .delete(server.url("/d"))
+            .header("x-a", "0")
+            .headers(map),
+    )
+    .await;
     assert_eq!(seen.method, "DELETE");
     assert_eq!(seen.headers.get("x-a").unwrap(), &vec!["1".to_string()]);
 }
@@ -303,14 +288,7 @@ async fn credentials_in_url_are_used_and_stripped() {
     let log = Arc::new(Mutex::new(Vec::new()));
     let server = TestServer::http(echo_router(log.clone())).await;
     let url = format!("http://al%40ice:p%3Ass@{}/private", server.addr);
-    let seen: Seen = Session::new()
-        .get(url)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let seen = echo(Session::new().get(url)).await;
     assert_eq!(seen.uri, "/private");
     // base64("al@ice:p:ss")
     assert_eq!(seen.header("authorization"), Some("Basic YWxAaWNlOnA6c3M="));

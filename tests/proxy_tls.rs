@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use axum::routing::get;
 use axum::Router;
-use support::{echo_router, ring, Seen, TestServer};
+use support::{echo, echo_router, ring, Seen, TestServer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tower_requests::{Certificate, Identity, Proxy, Session, TlsVersion};
@@ -148,14 +148,7 @@ async fn http_target_through_tinyproxy_with_credentials() {
         .build()
         .unwrap();
     for _ in 0..3 {
-        let seen: Seen = session
-            .get(target.url("/via-proxy"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let seen = echo(session.get(target.url("/via-proxy"))).await;
         assert!(
             seen.header("via").unwrap_or_default().contains("tinyproxy"),
             "request did not go through the proxy: {seen:?}"
@@ -224,15 +217,12 @@ async fn https_target_through_connect_tunnel_reuses_the_tunnel() {
     assert_eq!(target.accepts(), 1, "the tunnel is pooled and reused");
     assert_eq!(log.lock().unwrap().len(), 5);
     // A hand-set Proxy-Authorization header is not carried into the tunnel either.
-    let seen: Seen = session
-        .get(target.url("/secure"))
-        .header("proxy-authorization", "Basic bGVhazpsZWFr")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let seen = echo(
+        session
+            .get(target.url("/secure"))
+            .header("proxy-authorization", "Basic bGVhazpsZWFr"),
+    )
+    .await;
     assert_eq!(seen.header("proxy-authorization"), None);
 }
 
@@ -244,7 +234,7 @@ async fn no_proxy_and_environment() {
     let via = |session: Session| {
         let url = target.url("/x");
         async move {
-            let seen: Seen = session.get(url).send().await.unwrap().json().await.unwrap();
+            let seen = echo(session.get(url)).await;
             seen.header("via").is_some()
         }
     };
@@ -347,14 +337,7 @@ async fn https_proxy_speaks_tls_to_the_proxy() {
         .add_root_certificate(root_of(&https_target))
         .build()
         .unwrap();
-    let seen: Seen = session
-        .get(http_target.url("/p"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let seen = echo(session.get(http_target.url("/p"))).await;
     assert!(seen.header("via").unwrap().contains("tinyproxy"));
     let resp = session.get(https_target.url("/p")).send().await.unwrap();
     assert_eq!(resp.status(), 200);

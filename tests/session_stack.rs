@@ -12,7 +12,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 use http::Method;
-use support::{echo_router, Seen, TestServer};
+use support::{echo, echo_router, TestServer};
 use tower_requests::{Retry, Session, Url};
 
 fn cookie_redirect_app() -> Router {
@@ -108,15 +108,12 @@ async fn session_auth_never_crosses_origins_on_redirect() {
         .unwrap();
     let url = Url::parse(&first.url("/")).unwrap();
     session.cookies().set("sid", "abc", &url).unwrap();
-    let seen: Seen = session
-        .get(first.url("/go"))
-        .header("proxy-authorization", "Basic cHJveHk6cHc=")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let seen = echo(
+        session
+            .get(first.url("/go"))
+            .header("proxy-authorization", "Basic cHJveHk6cHc="),
+    )
+    .await;
     assert_eq!(seen.uri, "/elsewhere");
     assert_eq!(seen.header("authorization"), None, "{seen:?}");
     assert_eq!(seen.header("proxy-authorization"), None);
@@ -134,27 +131,13 @@ async fn session_auth_never_crosses_origins_on_redirect() {
         }),
     );
     let second = TestServer::http(app).await;
-    let seen: Seen = session
-        .get(second.url("/go"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let seen = echo(session.get(second.url("/go"))).await;
     assert_eq!(seen.uri, "/port");
     assert_eq!(seen.header("authorization"), None);
     assert_eq!(seen.header("cookie"), Some("sid=abc"));
 
     // Called directly, the session's credentials are sent.
-    let seen: Seen = session
-        .get(other.url("/direct"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let seen = echo(session.get(other.url("/direct"))).await;
     assert!(seen.header("authorization").unwrap().starts_with("Basic "));
 }
 
@@ -166,24 +149,9 @@ async fn per_request_auth_beats_session_auth() {
         .bearer_auth("session-token")
         .build()
         .unwrap();
-    let seen: Seen = session
-        .get(server.url("/"))
-        .basic_auth("bob", Some("pw"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let seen = echo(session.get(server.url("/")).basic_auth("bob", Some("pw"))).await;
     assert_eq!(seen.header("authorization"), Some("Basic Ym9iOnB3"));
-    let seen: Seen = session
-        .get(server.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let seen = echo(session.get(server.url("/"))).await;
     assert_eq!(seen.header("authorization"), Some("Bearer session-token"));
 }
 

@@ -188,3 +188,8 @@ impl Seen {
             .map(String::as_str)
     }
 }
+
+/// Send a request to an [`echo_router`] server and return what it saw.
+pub async fn echo(req: tower_requests::RequestBuilder) -> Seen {
+    req.send().await.unwrap().json().await.unwrap()
+}
