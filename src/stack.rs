@@ -7,8 +7,9 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use http::Request;
+use tower::util::Either;
 use tower::util::Oneshot;
-use tower::{Layer, Service, ServiceBuilder, ServiceExt};
+use tower::{Layer, Service, ServiceExt};
 
 use crate::layers::headers::{DefaultHeadersLayer, SharedHeaders};
 use crate::layers::redirect::FollowRedirectLayer;
@@ -74,37 +75,51 @@ pub(crate) struct Stack {
     pub(crate) jar: Option<crate::CookieJar>,
 }
 
+type RespFn<B> = fn(http::Response<B>) -> http::Response<Body>;
+
+/// `resp.map(Body::new)` as a function pointer, so a layer that changes the response body type
+/// can sit in one arm of an `Either` without naming a closure type.
+fn rebody<B>(resp: http::Response<B>) -> http::Response<Body>
+where
+    B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<crate::BoxError>,
+{
+    resp.map(Body::new)
+}
+
 impl Stack {
-    /// Wrap `base` (the client plus the user's layers) in the session layers.
+    /// Wrap `base` (the client, mounts and the user's layers) in the session layers.
+    ///
+    /// The layers are composed as concrete types (optional ones through `Either`), so a call
+    /// costs one boxed future at the top and one at `base`, not one per layer.
     pub(crate) fn build(self, base: BoxService) -> BoxService {
-        let mut svc = base;
         #[cfg(feature = "tracing")]
-        {
-            svc = box_service(crate::trace::TraceAttemptLayer.layer(svc));
-        }
-        if let Some(d) = self.attempt_timeout {
-            svc = box_service(TimeoutLayer::new(d).layer(svc));
-        }
-        svc = box_service(RetryLayer::new(self.retry).layer(svc));
+        let base = box_service(crate::trace::TraceAttemptLayer.layer(base));
+        let svc = match self.attempt_timeout {
+            Some(d) => Either::Left(
+                TimeoutLayer::new(d)
+                    .layer(base)
+                    .map_response(rebody as RespFn<_>),
+            ),
+            None => Either::Right(base),
+        };
+        let svc = RetryLayer::new(self.retry).layer(svc);
         #[cfg(feature = "cookies")]
-        if let Some(jar) = self.jar {
-            svc = box_service(crate::layers::cookie::CookieLayer::new(jar).layer(svc));
-        }
-        if let Some(auth) = self.auth {
-            svc = box_service(auth.layer(svc));
-        }
+        let svc = match self.jar {
+            Some(jar) => Either::Left(crate::layers::cookie::CookieLayer::new(jar).layer(svc)),
+            None => Either::Right(svc),
+        };
+        let svc = match self.auth {
+            Some(auth) => Either::Left(auth.layer(svc)),
+            None => Either::Right(svc),
+        };
         let redirect = match self.max_redirects {
             Some(max) => FollowRedirectLayer::new().max(max),
             None => FollowRedirectLayer::none(),
         };
-        let builder = ServiceBuilder::new().layer(TotalTimeoutLayer::new(self.timeout));
+        let svc = DefaultHeadersLayer::shared(self.headers).layer(redirect.layer(svc));
         #[cfg(feature = "decompression")]
-        let builder = builder.layer(tower_http::decompression::DecompressionLayer::new());
-        box_service(
-            builder
-                .layer(DefaultHeadersLayer::shared(self.headers))
-                .layer(redirect)
-                .service(svc),
-        )
+        let svc = tower_http::decompression::DecompressionLayer::new().layer(svc);
+        box_service(TotalTimeoutLayer::new(self.timeout).layer(svc))
     }
 }
