@@ -236,22 +236,23 @@ impl Service<Request<Body>> for HttpClient {
 
     fn call(&mut self, mut req: Request<Body>) -> Self::Future {
         let mut forwarded = false;
-        if !self.proxies.is_empty() {
-            match self.proxies.http_forward_auth(req.uri()) {
-                Some((true, auth)) => {
-                    // Absolute-form request to an http(s) proxy: its credentials go in this
-                    // request, which only the proxy reads.
-                    forwarded = true;
-                    if let Some(auth) = auth {
-                        req.headers_mut().entry(PROXY_AUTHORIZATION).or_insert(auth);
-                    }
+        if let Some(proxy) = (!self.proxies.is_empty())
+            .then(|| self.proxies.intercept(req.uri()))
+            .flatten()
+        {
+            let http_target = req.uri().scheme_str() == Some("http");
+            if http_target && matches!(proxy.uri().scheme_str(), Some("http" | "https")) {
+                // Absolute-form request to an http(s) proxy: its credentials go in this
+                // request, which only the proxy reads.
+                forwarded = true;
+                if let Some(auth) = proxy.basic_auth() {
+                    req.headers_mut()
+                        .entry(PROXY_AUTHORIZATION)
+                        .or_insert_with(|| auth.clone());
                 }
-                _ => {
-                    if self.proxies.intercept(req.uri()).is_some() {
-                        // Tunnelled (CONNECT or SOCKS): the target would read this header.
-                        req.headers_mut().remove(PROXY_AUTHORIZATION);
-                    }
-                }
+            } else {
+                // Tunnelled (CONNECT or SOCKS): the target would read this header.
+                req.headers_mut().remove(PROXY_AUTHORIZATION);
             }
         }
         ResponseFuture {

@@ -19,7 +19,7 @@
 
 use std::fmt;
 
-use http::{HeaderValue, Uri};
+use http::Uri;
 use hyper_util::client::proxy::matcher::{Intercept, Matcher};
 
 use crate::error::Error;
@@ -324,16 +324,6 @@ impl ProxyRules {
             .as_ref()
             .and_then(|r| r.decide(dst, true).flatten())
     }
-
-    /// The `Proxy-Authorization` value for an absolute-form request to an http(s) proxy.
-    pub(crate) fn http_forward_auth(&self, dst: &Uri) -> Option<(bool, Option<HeaderValue>)> {
-        if dst.scheme_str() != Some("http") {
-            return None;
-        }
-        let proxy = self.intercept(dst)?;
-        let forwarding = matches!(proxy.uri().scheme_str(), Some("http" | "https"));
-        Some((forwarding, proxy.basic_auth().cloned()))
-    }
 }
 
 #[cfg(test)]
@@ -504,10 +494,12 @@ mod tests {
     #[test]
     fn credentials_are_percent_decoded() {
         let rules = ProxyRules::new(&[Proxy::http("http://us%40er:p%3Ass@p:1").unwrap()], None);
-        let (forwarding, auth) = rules.http_forward_auth(&uri("http://a.com/")).unwrap();
-        assert!(forwarding);
+        let proxy = rules.intercept(&uri("http://a.com/")).unwrap();
         // base64("us@er:p:ss")
-        assert_eq!(auth.unwrap(), "Basic dXNAZXI6cDpzcw==");
-        assert!(rules.http_forward_auth(&uri("https://a.com/")).is_none());
+        assert_eq!(proxy.basic_auth().unwrap(), "Basic dXNAZXI6cDpzcw==");
+        assert!(
+            rules.intercept(&uri("https://a.com/")).is_none(),
+            "http-only proxy"
+        );
     }
 }
