@@ -20,7 +20,16 @@ pub struct Response {
 
 impl Response {
     pub(crate) fn new(inner: http::Response<Body>, request_url: Url) -> Response {
-        let url = final_url(&inner).unwrap_or(request_url);
+        // Without a redirect the final URL is the one the caller gave: no need to parse it again.
+        let redirected = inner
+            .extensions()
+            .get::<crate::layers::redirect::History>()
+            .is_some_and(|h| !h.0.is_empty());
+        let url = if redirected {
+            final_url(&inner).unwrap_or(request_url)
+        } else {
+            request_url
+        };
         Response { inner, url }
     }
 
