@@ -23,6 +23,14 @@ use tokio::net::TcpListener;
 use tower_requests::{Certificate, Session};
 
 const BODY: &[u8] = br#"{"id":42,"name":"tower-requests","ok":true,"tags":["a","b","c"]}"#;
+const BIG: usize = 1 << 20;
+
+fn big_body() -> Bytes {
+    static BIG_BODY: std::sync::OnceLock<Bytes> = std::sync::OnceLock::new();
+    BIG_BODY
+        .get_or_init(|| Bytes::from(vec![b'x'; BIG]))
+        .clone()
+}
 
 struct Rig {
     http: SocketAddr,
@@ -95,11 +103,16 @@ async fn serve<I>(io: I)
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
-    let svc = service_fn(|_req| async {
+    let svc = service_fn(|req: http::Request<hyper::body::Incoming>| async move {
+        let body = if req.uri().path() == "/big" {
+            big_body()
+        } else {
+            Bytes::from_static(BODY)
+        };
         Ok::<_, std::convert::Infallible>(
             http::Response::builder()
                 .header("content-type", "application/json")
-                .body(Full::new(Bytes::from_static(BODY)))
+                .body(Full::new(body))
                 .unwrap(),
         )
     });
@@ -109,6 +122,10 @@ where
 }
 
 fn client_tls(rig: &Rig) -> rustls::ClientConfig {
+    client_tls_alpn(rig, &[b"http/1.1"])
+}
+
+fn client_tls_alpn(rig: &Rig, alpn: &[&[u8]]) -> rustls::ClientConfig {
     let mut roots = rustls::RootCertStore::empty();
     roots.add(rig.cert.clone()).unwrap();
     let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
@@ -118,17 +135,21 @@ fn client_tls(rig: &Rig) -> rustls::ClientConfig {
     .unwrap()
     .with_root_certificates(roots)
     .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     config
 }
 
 type Raw = Client<HttpsConnector<HttpConnector>, Empty<Bytes>>;
 
 fn raw_client(rig: &Rig) -> Raw {
+    raw_client_with(client_tls(rig))
+}
+
+fn raw_client_with(tls: rustls::ClientConfig) -> Raw {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_nodelay(true);
-    let connector = HttpsConnector::from((http, Arc::new(client_tls(rig))));
+    let connector = HttpsConnector::from((http, Arc::new(tls)));
     Client::builder(TokioExecutor::new())
         .pool_timer(TokioTimer::new())
         .build(connector)
@@ -138,6 +159,7 @@ fn session(rig: &Rig) -> Session {
     Session::builder()
         .add_root_certificate(Certificate::from_pem(rig.cert_pem.as_bytes()).unwrap())
         .http1_only()
+        .trust_env(false)
         .build()
         .unwrap()
 }
@@ -151,23 +173,33 @@ fn reqwest_client(rig: &Rig) -> reqwest::Client {
         .unwrap()
 }
 
+fn expected_len(path: &str) -> usize {
+    if path == "/big" {
+        BIG
+    } else {
+        BODY.len()
+    }
+}
+
 async fn get_raw(client: &Raw, uri: &http::Uri) {
     let resp = client.get(uri.clone()).await.unwrap();
     assert!(resp.status().is_success());
     let body = resp.into_body().collect().await.unwrap().to_bytes();
-    assert_eq!(body.len(), BODY.len());
+    assert_eq!(body.len(), expected_len(uri.path()));
 }
 
 async fn get_session(session: &Session, url: &str) {
     let resp = session.get(url).send().await.unwrap();
     assert!(resp.status().is_success());
-    assert_eq!(resp.bytes().await.unwrap().len(), BODY.len());
+    let len = expected_len(resp.url().path());
+    assert_eq!(resp.bytes().await.unwrap().len(), len);
 }
 
 async fn get_reqwest(client: &reqwest::Client, url: &str) {
     let resp = client.get(url).send().await.unwrap();
     assert!(resp.status().is_success());
-    assert_eq!(resp.bytes().await.unwrap().len(), BODY.len());
+    let len = expected_len(resp.url().path());
+    assert_eq!(resp.bytes().await.unwrap().len(), len);
 }
 
 fn group<'a>(
@@ -183,6 +215,35 @@ fn group<'a>(
     g
 }
 
+/// User + system CPU time of this process so far (the server thread included, which does the
+/// same work for every client, so differences are the clients').
+fn cpu_time() -> Duration {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the struct it is given; RUSAGE_SELF is always valid.
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// CPU per request (µs) for `n` sequential requests made by `f`.
+fn cpu_per_request<F: std::future::Future<Output = ()>>(
+    rt: &tokio::runtime::Runtime,
+    n: u32,
+    f: impl Fn() -> F,
+) -> f64 {
+    rt.block_on(f()); // connection established outside the measurement
+    let before = cpu_time();
+    rt.block_on(async {
+        for _ in 0..n {
+            f().await;
+        }
+    });
+    (cpu_time() - before).as_secs_f64() * 1e6 / n as f64
+}
+
 fn loopback(c: &mut Criterion) {
     let rig = start_server();
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -194,6 +255,19 @@ fn loopback(c: &mut Criterion) {
     let raw = raw_client(&rig);
     let session = session(&rig);
     let reqwest = reqwest_client(&rig);
+
+    let url = format!("http://{}/", rig.http);
+    let uri: http::Uri = url.parse().unwrap();
+    let n = 20_000;
+    let raw_cpu = cpu_per_request(&rt, n, || get_raw(&raw, &uri));
+    let session_cpu = cpu_per_request(&rt, n, || get_session(&session, &url));
+    let reqwest_cpu = cpu_per_request(&rt, n, || get_reqwest(&reqwest, &url));
+    println!(
+        "cpu per request (getrusage, client + server, {n} sequential http GETs): raw {raw_cpu:.1} us, \
+         session {session_cpu:.1} us ({:.3}x raw), reqwest {reqwest_cpu:.1} us ({:.3}x raw)",
+        session_cpu / raw_cpu,
+        reqwest_cpu / raw_cpu
+    );
 
     for (scheme, addr) in [("http", rig.http), ("https", rig.https)] {
         let url = format!("{scheme}://{addr}/");
@@ -215,6 +289,54 @@ fn loopback(c: &mut Criterion) {
             g.finish();
         }
     }
+
+    // 1 MiB downloads (MB/s) over plain http.
+    let url = format!("http://{}/big", rig.http);
+    let uri: http::Uri = url.parse().unwrap();
+    let mut g = c.benchmark_group("download_1mib_http");
+    g.throughput(Throughput::Bytes(BIG as u64))
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    g.bench_function("raw_hyper_util", |b| {
+        b.to_async(&rt).iter(|| get_raw(&raw, &uri))
+    });
+    g.bench_function("session", |b| {
+        b.to_async(&rt).iter(|| get_session(&session, &url))
+    });
+    g.bench_function("reqwest", |b| {
+        b.to_async(&rt).iter(|| get_reqwest(&reqwest, &url))
+    });
+    g.finish();
+
+    // HTTP/2 over TLS at C=64, multiplexed on one connection (ALPN h2 for all three).
+    let raw_h2 = raw_client_with(client_tls_alpn(&rig, &[b"h2"]));
+    let session_h2 = Session::builder()
+        .add_root_certificate(Certificate::from_pem(rig.cert_pem.as_bytes()).unwrap())
+        .trust_env(false)
+        .build()
+        .unwrap();
+    let reqwest_h2 = reqwest::Client::builder()
+        .tls_backend_preconfigured(client_tls_alpn(&rig, &[b"h2"]))
+        .no_proxy()
+        .build()
+        .unwrap();
+    let url = format!("https://{}/", rig.https);
+    let uri: http::Uri = url.parse().unwrap();
+    let mut g = group(c, "get_small_h2_tls_c64", 64);
+    g.bench_function("raw_hyper_util", |b| {
+        b.to_async(&rt)
+            .iter(|| join_all((0..64).map(|_| get_raw(&raw_h2, &uri))))
+    });
+    g.bench_function("session", |b| {
+        b.to_async(&rt)
+            .iter(|| join_all((0..64).map(|_| get_session(&session_h2, &url))))
+    });
+    g.bench_function("reqwest", |b| {
+        b.to_async(&rt)
+            .iter(|| join_all((0..64).map(|_| get_reqwest(&reqwest_h2, &url))))
+    });
+    g.finish();
 }
 
 criterion_group!(benches, loopback);

@@ -1,0 +1,160 @@
+//! Overhead of each layer, and of the whole default stack, over a mock inner service that
+//! answers at once (`tower::service_fn`): request built, response body read. Issue 9 targets:
+//! each layer ≤ 300 ns over the bare mock, the full default stack ≤ 2 µs.
+//! `cargo bench --bench layers`.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use http::{Request, Response};
+use http_body_util::BodyExt;
+use tower::{Layer, Service, ServiceExt};
+use tower_http::decompression::DecompressionLayer;
+use tower_requests::layers::auth::AuthLayer;
+use tower_requests::layers::cookie::{CookieJar, CookieLayer, RequestUrl};
+use tower_requests::layers::headers::{default_headers, DefaultHeadersLayer};
+use tower_requests::layers::redirect::FollowRedirectLayer;
+use tower_requests::layers::retry::RetryLayer;
+use tower_requests::layers::timeout::{TimeoutLayer, TotalTimeoutLayer};
+use tower_requests::{Body, Retry, Session, Url};
+
+const URL: &str = "http://127.0.0.1/x";
+
+fn mock(
+) -> impl Service<Request<Body>, Response = Response<Body>, Error = Infallible, Future = impl Send>
+       + Clone
+       + Send
+       + Sync
+       + 'static {
+    tower::service_fn(|_req: Request<Body>| async { Ok(Response::new(Body::from("ok"))) })
+}
+
+fn request() -> Request<Body> {
+    Request::get(URL).body(Body::empty()).unwrap()
+}
+
+async fn once<S, B>(svc: &S)
+where
+    S: Service<Request<Body>, Response = Response<B>> + Clone,
+    S::Error: std::fmt::Debug,
+    B: http_body::Body,
+    B::Error: std::fmt::Debug,
+{
+    let resp = svc.clone().oneshot(request()).await.unwrap();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(&body[..], b"ok");
+}
+
+fn layers(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let _guard = rt.enter();
+    let mut g = c.benchmark_group("layer_over_mock");
+    g.sample_size(15)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+
+    macro_rules! bench {
+        ($name:expr, $svc:expr) => {{
+            let svc = $svc;
+            g.bench_function($name, |b| b.to_async(&rt).iter(|| once(&svc)));
+        }};
+    }
+
+    bench!("bare_mock", mock());
+    bench!(
+        "default_headers",
+        DefaultHeadersLayer::new(default_headers()).layer(mock())
+    );
+    bench!("auth_basic", AuthLayer::basic("u", "p").layer(mock()));
+    let jar = CookieJar::new();
+    let url = Url::parse(URL).unwrap();
+    for name in ["a", "b", "c"] {
+        jar.set(name, "value", &url).unwrap();
+    }
+    bench!("cookies_3", CookieLayer::new(jar).layer(mock()));
+    bench!(
+        "retry_disabled",
+        RetryLayer::new(Retry::disabled()).layer(mock())
+    );
+    bench!(
+        "retry_total_3",
+        RetryLayer::new(Retry::new().total(3)).layer(mock())
+    );
+    bench!(
+        "timeout_attempt",
+        TimeoutLayer::new(Duration::from_secs(30)).layer(mock())
+    );
+    bench!(
+        "timeout_total",
+        TotalTimeoutLayer::new(Some(Duration::from_secs(30))).layer(mock())
+    );
+    bench!("follow_redirect", FollowRedirectLayer::new().layer(mock()));
+    bench!("decompression", DecompressionLayer::new().layer(mock()));
+    g.finish();
+
+    // The default stack's layers added one at a time, bottom up, in src/stack.rs's order (no
+    // auth, no timeouts: the default session has neither), on a request carrying the
+    // `RequestUrl` extension as the session's requests do: where the full stack's cost goes.
+    let mut g = c.benchmark_group("cumulative_over_mock");
+    g.sample_size(15)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    let url = Url::parse(URL).unwrap();
+    macro_rules! cumulative {
+        ($name:expr, $svc:expr) => {{
+            let svc = $svc;
+            let url = url.clone();
+            g.bench_function($name, |b| {
+                b.to_async(&rt).iter(|| {
+                    let mut req = request();
+                    req.extensions_mut().insert(RequestUrl(url.clone()));
+                    let svc = svc.clone();
+                    async move {
+                        let resp = svc.oneshot(req).await.unwrap();
+                        let body = resp.into_body().collect().await.unwrap().to_bytes();
+                        assert_eq!(&body[..], b"ok");
+                    }
+                })
+            });
+        }};
+    }
+    let retry = || RetryLayer::new(Retry::disabled()).layer(mock());
+    let cookies = || CookieLayer::new(CookieJar::new()).layer(retry());
+    let redirect = || FollowRedirectLayer::new().max(30).layer(cookies());
+    let headers = || DefaultHeadersLayer::new(default_headers()).layer(redirect());
+    cumulative!("1_bare_mock", mock());
+    cumulative!("2_retry", retry());
+    cumulative!("3_plus_cookies_empty_jar", cookies());
+    cumulative!("4_plus_redirect", redirect());
+    cumulative!("5_plus_default_headers", headers());
+    cumulative!(
+        "6_plus_decompression",
+        DecompressionLayer::new().layer(headers())
+    );
+    g.finish();
+
+    // The facade: a prebuilt request through `Session::from_service` (no layers) and through
+    // the whole default stack (the mock mounted under it as the transport).
+    let mut g = c.benchmark_group("session_over_mock");
+    g.sample_size(15)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    let bare = Session::from_service(mock());
+    let full = Session::builder().mount("http://", mock()).build().unwrap();
+    for (name, session) in [("facade_only", bare), ("full_default_stack", full)] {
+        g.bench_function(name, |b| {
+            b.to_async(&rt).iter(|| async {
+                let resp = session.get(URL).send().await.unwrap();
+                assert_eq!(&resp.bytes().await.unwrap()[..], b"ok");
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, layers);
+criterion_main!(benches);
