@@ -314,6 +314,19 @@ impl Default for SessionBuilder {
     }
 }
 
+/// The layers crate's defaults, plus the encodings the decompression layer can decode (as a
+/// session default, so `default_header(ACCEPT_ENCODING, ..)` replaces it).
+fn session_default_headers() -> HeaderMap {
+    #[allow(unused_mut)]
+    let mut headers = crate::layers::headers::default_headers();
+    #[cfg(feature = "decompression")]
+    headers.insert(
+        http::header::ACCEPT_ENCODING,
+        HeaderValue::from_static("gzip, deflate, br, zstd"),
+    );
+    headers
+}
+
 impl SessionBuilder {
     /// The defaults: `User-Agent: tower-requests/<version>`, `Accept: */*`, a fresh cookie jar,
     /// 30 redirects, no retries beyond the stale-connection one, no timeout.
@@ -321,7 +334,7 @@ impl SessionBuilder {
         SessionBuilder {
             error: None,
             client: HttpClientBuilder::default(),
-            headers: crate::layers::headers::default_headers(),
+            headers: session_default_headers(),
             auth: None,
             retry: crate::Retry::disabled(),
             timeout: None,

@@ -117,9 +117,12 @@ impl Stack {
             Some(max) => FollowRedirectLayer::new().max(max),
             None => FollowRedirectLayer::none(),
         };
-        let svc = DefaultHeadersLayer::shared(self.headers).layer(redirect.layer(svc));
+        // Decompression sits under the default headers, so a session's own Accept-Encoding
+        // default (or the one SessionBuilder::new puts there) is what it sees and keeps.
+        let svc = redirect.layer(svc);
         #[cfg(feature = "decompression")]
         let svc = tower_http::decompression::DecompressionLayer::new().layer(svc);
+        let svc = DefaultHeadersLayer::shared(self.headers).layer(svc);
         box_service(TotalTimeoutLayer::new(self.timeout).layer(svc))
     }
 }
