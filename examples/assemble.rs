@@ -5,15 +5,20 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use axum::extract::Request;
 use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
+use tokio::time::Instant;
+use tower::buffer::BufferLayer;
+use tower::limit::RateLimitLayer;
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::decompression::DecompressionLayer;
@@ -21,27 +26,48 @@ use tower_http::trace::TraceLayer;
 use tower_requests::layers::cookie::CookieLayer;
 use tower_requests::layers::retry::RetryLayer;
 use tower_requests::{Body, CookieJar, Retry, Session};
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
 
 /// The error type of `run`.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Requests per window the rate limiter lets through.
-pub const RATE: u64 = 5;
-
-/// What the upstream saw, for the test.
-#[derive(Debug, Default)]
-pub struct Outcome {
-    pub cookie_accepted: bool,
-    pub flaky_status: u16,
-    pub flaky_hits: usize,
-    pub gzip_decoded: bool,
-    pub arrived_in_first_window: usize,
-    pub arrived_in_total: usize,
+/// The text `/gzip` serves (compressed on the wire).
+pub fn text() -> String {
+    "compressible text ".repeat(200)
 }
 
-/// The upstream: sets a cookie, checks it, fails once, answers gzip, counts burst hits.
-pub fn upstream(flaky: Arc<AtomicUsize>, burst: Arc<AtomicUsize>) -> Router {
-    let text = "compressible text ".repeat(200);
+/// What the upstream saw.
+#[derive(Debug, Default)]
+pub struct Upstream {
+    /// Hits on `/flaky` (the first one answers 503).
+    pub flaky_hits: AtomicUsize,
+    /// The `Cookie` header of every `/private` request.
+    pub private_cookies: Mutex<Vec<String>>,
+    /// (`Accept-Encoding` received, `Content-Encoding` sent) for every `/gzip` request.
+    pub gzip: Mutex<Vec<(String, String)>>,
+    /// When each `/burst` request arrived (tokio time, so tests can pause it).
+    pub burst: Mutex<Vec<Instant>>,
+}
+
+impl Upstream {
+    /// How many `/burst` requests arrived so far.
+    pub fn burst_hits(&self) -> usize {
+        self.burst.lock().unwrap().len()
+    }
+}
+
+fn header_text(headers: &HeaderMap, name: header::HeaderName) -> String {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// The upstream: sets a cookie and checks it, fails once, answers gzip, logs burst arrivals.
+pub fn upstream(state: Arc<Upstream>) -> Router {
+    let (private, flaky, gzip, burst) = (state.clone(), state.clone(), state.clone(), state);
     Router::new()
         .route(
             "/login",
@@ -49,10 +75,10 @@ pub fn upstream(flaky: Arc<AtomicUsize>, burst: Arc<AtomicUsize>) -> Router {
         )
         .route(
             "/private",
-            get(|h: HeaderMap| async move {
-                let ok = h
-                    .get(header::COOKIE)
-                    .is_some_and(|c| c.to_str().unwrap_or("").contains("token=abc"));
+            get(move |h: HeaderMap| async move {
+                let cookie = header_text(&h, header::COOKIE);
+                let ok = cookie.split(';').any(|c| c.trim() == "token=abc");
+                private.private_cookies.lock().unwrap().push(cookie);
                 if ok {
                     StatusCode::OK
                 } else {
@@ -62,35 +88,46 @@ pub fn upstream(flaky: Arc<AtomicUsize>, burst: Arc<AtomicUsize>) -> Router {
         )
         .route(
             "/flaky",
-            get(move || {
-                let n = flaky.fetch_add(1, Ordering::SeqCst);
-                async move {
-                    if n == 0 {
-                        StatusCode::SERVICE_UNAVAILABLE
-                    } else {
-                        StatusCode::OK
-                    }
+            get(move || async move {
+                if flaky.flaky_hits.fetch_add(1, Ordering::SeqCst) == 0 {
+                    StatusCode::SERVICE_UNAVAILABLE
+                } else {
+                    StatusCode::OK
                 }
             }),
         )
         .route(
             "/gzip",
-            get(move || {
-                let text = text.clone();
-                async move { ([(header::CONTENT_TYPE, "text/plain")], text).into_response() }
-            })
-            .layer(CompressionLayer::new()),
+            get(|| async { ([(header::CONTENT_TYPE, "text/plain")], text()) })
+                .layer(
+                    CompressionLayer::new()
+                        .gzip(true)
+                        .no_br()
+                        .no_deflate()
+                        .no_zstd(),
+                )
+                .layer(middleware::from_fn(move |req: Request, next: Next| {
+                    let gzip = gzip.clone();
+                    async move {
+                        let accept = header_text(req.headers(), header::ACCEPT_ENCODING);
+                        let resp = next.run(req).await;
+                        let sent = header_text(resp.headers(), header::CONTENT_ENCODING);
+                        gzip.gzip.lock().unwrap().push((accept, sent));
+                        resp
+                    }
+                })),
         )
         .route(
             "/burst",
-            get(move || {
-                burst.fetch_add(1, Ordering::SeqCst);
-                async { "ok" }
+            get(move || async move {
+                burst.burst.lock().unwrap().push(Instant::now());
+                "ok".into_response()
             }),
         )
 }
 
-async fn serve(router: Router) -> Result<SocketAddr, BoxError> {
+/// Serve a router on a free 127.0.0.1 port.
+pub async fn serve(router: Router) -> Result<SocketAddr, BoxError> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move {
@@ -99,83 +136,124 @@ async fn serve(router: Router) -> Result<SocketAddr, BoxError> {
     Ok(addr)
 }
 
-/// The hand-assembled session.
-pub fn assembled(jar: CookieJar) -> Session {
+/// The hand-assembled session: at most `rate` requests per `per` reach the wire.
+pub fn assembled(jar: CookieJar, rate: u64, per: Duration) -> Session {
     let raw: Client<HttpConnector, Body> = Client::builder(TokioExecutor::new()).build_http();
     let stack = ServiceBuilder::new()
+        // one span per call, above everything (a retried call is still one call)
         .layer(TraceLayer::new_for_http())
+        // Accept-Encoding offered, gzip/deflate/br/zstd bodies decoded
         .layer(DecompressionLayer::new())
         .layer(CookieLayer::new(jar))
         .layer(RetryLayer::new(
             Retry::new().total(2).status_forcelist([503]),
         ))
-        // RateLimit is not Clone: a Buffer in front makes it shareable by every clone.
-        .buffer(64)
-        .rate_limit(RATE, Duration::from_millis(800))
+        // `RateLimit` is not `Clone`; a `Buffer` in front of it is, and every clone of the
+        // session then shares the one limiter (each attempt, retries included, is limited).
+        .layer(BufferLayer::new(64))
+        .layer(RateLimitLayer::new(rate, per))
         .service(raw);
     Session::from_service(stack)
 }
 
-/// Run the scenario against an in-process upstream.
-pub async fn run() -> Result<Outcome, BoxError> {
-    let flaky = Arc::new(AtomicUsize::new(0));
-    let burst = Arc::new(AtomicUsize::new(0));
-    let base = format!(
-        "http://{}",
-        serve(upstream(flaky.clone(), burst.clone())).await?
-    );
-    let jar = CookieJar::new();
-    let session = assembled(jar.clone());
-    let mut out = Outcome::default();
+/// A subscriber that writes tower-http's trace events (DEBUG and up) to `writer`.
+pub fn trace_subscriber<W>(writer: W) -> impl tracing::Subscriber + Send + Sync
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_writer(writer))
+        .with(
+            tracing_subscriber::filter::Targets::new()
+                .with_target("tower_http", tracing::Level::DEBUG),
+        )
+}
 
-    // A burst of 2×RATE requests: only RATE reach the upstream in the first window.
-    let calls: Vec<_> = (0..2 * RATE)
+/// What the cookie / retry / gzip calls answered.
+#[derive(Debug, Default)]
+pub struct Answers {
+    /// `/private` after `/login`.
+    pub private: u16,
+    /// `/flaky` (after the retry layer).
+    pub flaky: u16,
+    /// The decoded `/gzip` body.
+    pub gzip_text: String,
+}
+
+/// Log in (cookie into the jar), call `/private` (cookie sent), `/flaky` (retried), `/gzip`.
+pub async fn calls(session: &Session, jar: &CookieJar, base: &str) -> Result<Answers, BoxError> {
+    session.get(format!("{base}/login")).send().await?;
+    let private = session
+        .get(format!("{base}/private"))
+        .send()
+        .await?
+        .status();
+    println!(
+        "jar after /login: {:?}; /private -> {private}",
+        jar.get_dict()
+    );
+    let flaky = session.get(format!("{base}/flaky")).send().await?.status();
+    println!("/flaky -> {flaky} (the 503 was retried; the retry also waits for the rate limit)");
+    let resp = session.get(format!("{base}/gzip")).send().await?;
+    let encoding = resp.headers().get(header::CONTENT_ENCODING).cloned();
+    let gzip_text = resp.text().await?;
+    println!(
+        "/gzip -> {} decoded bytes, Content-Encoding left on the response: {encoding:?}",
+        gzip_text.len()
+    );
+    Ok(Answers {
+        private: private.as_u16(),
+        flaky: flaky.as_u16(),
+        gzip_text,
+    })
+}
+
+/// Send `n` requests to `/burst` at once; returns each call's status.
+pub async fn burst(session: &Session, base: &str, n: usize) -> Result<Vec<u16>, BoxError> {
+    let calls: Vec<_> = (0..n)
         .map(|_| {
             let s = session.clone();
             let url = format!("{base}/burst");
-            tokio::spawn(async move { s.get(url).send().await.map(|r| r.status()) })
+            tokio::spawn(async move { s.get(url).send().await.map(|r| r.status().as_u16()) })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    out.arrived_in_first_window = burst.load(Ordering::SeqCst);
+    let mut statuses = Vec::new();
     for call in calls {
-        call.await??;
+        statuses.push(call.await??);
     }
-    out.arrived_in_total = burst.load(Ordering::SeqCst);
-    println!(
-        "rate limit: {} of {} arrived in the first window, {} in all",
-        out.arrived_in_first_window,
-        2 * RATE,
-        out.arrived_in_total
-    );
-
-    session.get(format!("{base}/login")).send().await?;
-    let private = session.get(format!("{base}/private")).send().await?;
-    out.cookie_accepted = private.status() == 200;
-    println!(
-        "cookie jar: {:?}, /private -> {}",
-        jar.get_dict(),
-        private.status()
-    );
-
-    let resp = session.get(format!("{base}/flaky")).send().await?;
-    out.flaky_status = resp.status().as_u16();
-    out.flaky_hits = flaky.load(Ordering::SeqCst);
-    println!("flaky: {} after {} hits", out.flaky_status, out.flaky_hits);
-
-    let text = session
-        .get(format!("{base}/gzip"))
-        .send()
-        .await?
-        .text()
-        .await?;
-    out.gzip_decoded = text == "compressible text ".repeat(200);
-    println!("gzip body decoded: {}", out.gzip_decoded);
-    Ok(out)
+    Ok(statuses)
 }
 
 #[allow(dead_code)]
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
-    run().await.map(|_| ())
+    tracing::subscriber::set_global_default(trace_subscriber(std::io::stdout))?;
+    let state = Arc::new(Upstream::default());
+    let base = format!("http://{}", serve(upstream(state.clone())).await?);
+    println!("upstream on {base}");
+    println!("stack: Trace > Decompression > Cookie > Retry > Buffer > RateLimit(3 per 500 ms) > hyper-util client");
+    let jar = CookieJar::new();
+    let session = assembled(jar.clone(), 3, Duration::from_millis(500));
+
+    calls(&session, &jar, &base).await?;
+    println!(
+        "upstream saw: Cookie on /private {:?}, /flaky hit {} times, /gzip (Accept-Encoding, Content-Encoding) {:?}",
+        state.private_cookies.lock().unwrap(),
+        state.flaky_hits.load(Ordering::SeqCst),
+        state.gzip.lock().unwrap()
+    );
+
+    // the limiter counts attempts: the retried /flaky above may have waited for a new window
+    tokio::time::sleep(Duration::from_millis(500)).await; // start the burst on a fresh window
+    let start = Instant::now();
+    let statuses = burst(&session, &base, 6).await?;
+    let arrivals: Vec<u128> = state
+        .burst
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|t| t.saturating_duration_since(start).as_millis())
+        .collect();
+    println!("burst of 6 through the rate limit: statuses {statuses:?}, arrivals (ms after start) {arrivals:?}");
+    Ok(())
 }

@@ -18,6 +18,7 @@ use axum::Router;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use tower::{Layer, Service};
+use tower_requests::http::Method;
 use tower_requests::{Body, Retry, Session};
 
 /// The error type of `run`.
@@ -105,12 +106,29 @@ where
     }
 }
 
-/// The upstream: verifies signature and nonce freshness; `/flaky` answers 503 once.
-pub fn upstream(attempts: Arc<AtomicUsize>) -> Router {
+/// One request as the upstream saw it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    /// Method and path.
+    pub target: String,
+    /// The `x-nonce` header.
+    pub nonce: String,
+    /// The status the upstream answered.
+    pub status: u16,
+}
+
+/// Everything the upstream saw, in order.
+pub type UpstreamLog = Arc<Mutex<Vec<Seen>>>;
+
+/// The upstream: verifies signature and nonce freshness (401 otherwise); `/flaky` answers 503
+/// to its first correctly signed request.
+pub fn upstream(log: UpstreamLog) -> Router {
     let seen_nonces = Arc::new(Mutex::new(HashSet::new()));
+    let flaky_hits = Arc::new(AtomicUsize::new(0));
     Router::new().fallback(any(move |req: Request| {
         let seen_nonces = seen_nonces.clone();
-        let attempts = attempts.clone();
+        let flaky_hits = flaky_hits.clone();
+        let log = log.clone();
         async move {
             let (parts, body) = req.into_parts();
             let body: Bytes = axum::body::to_bytes(body, 1 << 20)
@@ -131,16 +149,24 @@ pub fn upstream(attempts: Arc<AtomicUsize>) -> Router {
                 .map(|p| p.as_str())
                 .unwrap_or("/");
             let expected = signature(KEY, parts.method.as_str(), target, &nonce, &body);
-            if nonce.is_empty() || sig != expected {
-                return (StatusCode::UNAUTHORIZED, "bad signature").into_response();
-            }
-            if !seen_nonces.lock().unwrap().insert(nonce) {
-                return (StatusCode::UNAUTHORIZED, "replayed nonce").into_response();
-            }
-            if parts.uri.path() == "/flaky" && attempts.fetch_add(1, Ordering::SeqCst) == 0 {
-                return StatusCode::SERVICE_UNAVAILABLE.into_response();
-            }
-            (StatusCode::OK, "verified").into_response()
+            // unsigned, wrong key, tampered, or a replayed nonce
+            let valid = !nonce.is_empty()
+                && sig == expected
+                && seen_nonces.lock().unwrap().insert(nonce.clone());
+            let status = if !valid {
+                StatusCode::UNAUTHORIZED
+            } else if parts.uri.path() == "/flaky" && flaky_hits.fetch_add(1, Ordering::SeqCst) == 0
+            {
+                StatusCode::SERVICE_UNAVAILABLE
+            } else {
+                StatusCode::OK
+            };
+            log.lock().unwrap().push(Seen {
+                target: format!("{} {target}", parts.method),
+                nonce,
+                status: status.as_u16(),
+            });
+            status.into_response()
         }
     }))
 }
@@ -154,13 +180,32 @@ async fn serve(router: Router) -> Result<SocketAddr, BoxError> {
     Ok(addr)
 }
 
-/// Statuses: (signed POST, unsigned POST, forged key, signed flaky GET after retry) and how
-/// often `/flaky` was hit.
-pub async fn run() -> Result<(u16, u16, u16, u16, usize), BoxError> {
-    let attempts = Arc::new(AtomicUsize::new(0));
-    let base = format!("http://{}", serve(upstream(attempts.clone())).await?);
+/// What one run produced.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Signed POST.
+    pub signed: u16,
+    /// The same POST through a plain `Session`.
+    pub unsigned: u16,
+    /// Signed with the wrong key.
+    pub forged: u16,
+    /// Signed POST to `/flaky` (503 once, retried by the session's retry layer).
+    pub flaky: u16,
+    /// Everything the upstream saw.
+    pub seen: Vec<Seen>,
+}
+
+/// Run the scenario against an in-process upstream.
+pub async fn run() -> Result<Outcome, BoxError> {
+    let log = UpstreamLog::default();
+    let base = format!("http://{}", serve(upstream(log.clone())).await?);
+    println!("upstream on {base} (verifies x-signature = HMAC-SHA256(method, path, nonce, body))");
+    let retry = Retry::new()
+        .total(2)
+        .status_forcelist([503])
+        .allowed_methods([Method::GET, Method::POST]);
     let signed = Session::builder()
-        .retry(Retry::new().total(2).status_forcelist([503]))
+        .retry(retry)
         .layer(SignLayer::new(KEY))
         .build()?;
     let plain = Session::new();
@@ -168,34 +213,38 @@ pub async fn run() -> Result<(u16, u16, u16, u16, usize), BoxError> {
         .layer(SignLayer::new(b"wrong key"))
         .build()?;
 
-    let ok = signed
-        .post(format!("{base}/orders?id=7"))
-        .body("{\"qty\":2}")
-        .send()
-        .await?;
-    let unsigned = plain
-        .post(format!("{base}/orders?id=7"))
-        .body("{\"qty\":2}")
-        .send()
-        .await?;
-    let bad = forged
-        .post(format!("{base}/orders?id=7"))
-        .body("{\"qty\":2}")
-        .send()
-        .await?;
-    let flaky = signed.get(format!("{base}/flaky")).send().await?;
-    let result = (
-        ok.status().as_u16(),
-        unsigned.status().as_u16(),
-        bad.status().as_u16(),
-        flaky.status().as_u16(),
-        attempts.load(Ordering::SeqCst),
+    let order = |s: &Session, path: &str| {
+        s.post(format!("{base}{path}?id=7"))
+            .body("{\"qty\":2}")
+            .send()
+    };
+    let outcome = Outcome {
+        signed: order(&signed, "/orders").await?.status().as_u16(),
+        unsigned: order(&plain, "/orders").await?.status().as_u16(),
+        forged: order(&forged, "/orders").await?.status().as_u16(),
+        flaky: order(&signed, "/flaky").await?.status().as_u16(),
+        seen: log.lock().unwrap().clone(),
+    };
+    println!("signed POST /orders -> {}", outcome.signed);
+    println!(
+        "unsigned POST /orders (plain Session) -> {}",
+        outcome.unsigned
     );
     println!(
-        "signed: {}, unsigned: {}, wrong key: {}, flaky (re-signed on retry): {} after {} hits",
-        result.0, result.1, result.2, result.3, result.4
+        "POST /orders signed with the wrong key -> {}",
+        outcome.forged
     );
-    Ok(result)
+    println!(
+        "signed POST /flaky -> {} (503 first, retried)",
+        outcome.flaky
+    );
+    for s in &outcome.seen {
+        println!(
+            "  upstream saw {} nonce={:?} -> {}",
+            s.target, s.nonce, s.status
+        );
+    }
+    Ok(outcome)
 }
 
 #[allow(dead_code)]
