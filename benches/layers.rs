@@ -4,9 +4,10 @@
 //! `cargo bench --bench layers`.
 
 use std::convert::Infallible;
+use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, Criterion};
 use http::{Request, Response};
 use http_body_util::BodyExt;
 use tower::{Layer, Service, ServiceExt};
@@ -17,7 +18,7 @@ use tower_requests::layers::headers::{default_headers, DefaultHeadersLayer};
 use tower_requests::layers::redirect::FollowRedirectLayer;
 use tower_requests::layers::retry::RetryLayer;
 use tower_requests::layers::timeout::{TimeoutLayer, TotalTimeoutLayer};
-use tower_requests::{Body, Retry, Session, Url};
+use tower_requests::{Body, BoxService, Retry, Session, Url};
 
 const URL: &str = "http://127.0.0.1/x";
 
@@ -75,7 +76,24 @@ fn layers(c: &mut Criterion) {
     for name in ["a", "b", "c"] {
         jar.set(name, "value", &url).unwrap();
     }
-    bench!("cookies_3", CookieLayer::new(jar).layer(mock()));
+    bench!("cookies_3", CookieLayer::new(jar.clone()).layer(mock()));
+    {
+        // As the session sends it: the facade's parsed URL rides along, no re-parse.
+        let svc = CookieLayer::new(jar).layer(mock());
+        let url = url.clone();
+        g.bench_function("cookies_3_with_request_url", |b| {
+            b.to_async(&rt).iter(|| {
+                let mut req = request();
+                req.extensions_mut().insert(RequestUrl(url.clone()));
+                let svc = svc.clone();
+                async move {
+                    let resp = svc.oneshot(req).await.unwrap();
+                    let body = resp.into_body().collect().await.unwrap().to_bytes();
+                    assert_eq!(&body[..], b"ok");
+                }
+            })
+        });
+    }
     bench!(
         "retry_disabled",
         RetryLayer::new(Retry::disabled()).layer(mock())
@@ -145,7 +163,28 @@ fn layers(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(2));
     let bare = Session::from_service(mock());
     let full = Session::builder().mount("http://", mock()).build().unwrap();
-    for (name, session) in [("facade_only", bare), ("full_default_stack", full)] {
+    // The mock as a user layer that replaces the client: the default stack without the mount
+    // router a `mount` adds (a real session with no mounts has none).
+    let over = |b: tower_requests::SessionBuilder| {
+        b.trust_env(false)
+            .layer(tower::layer::layer_fn(|_client: BoxService| mock()))
+            .build()
+            .unwrap()
+    };
+    let sessions = [
+        ("facade_only", bare),
+        ("full_default_stack", full),
+        ("full_default_stack_no_mount", over(Session::builder())),
+        (
+            "default_stack_no_cookies",
+            over(Session::builder().cookie_store(false)),
+        ),
+        (
+            "default_stack_no_redirects",
+            over(Session::builder().redirects(false)),
+        ),
+    ];
+    for (name, session) in sessions {
         g.bench_function(name, |b| {
             b.to_async(&rt).iter(|| async {
                 let resp = session.get(URL).send().await.unwrap();
@@ -154,7 +193,78 @@ fn layers(c: &mut Criterion) {
         });
     }
     g.finish();
+
+    // What the facade does per call besides the layers: the URL parse, the `http::Uri` made
+    // from it, the `RequestUrl` clone, and the `Url::parse(uri.to_string())` that
+    // `Session::execute` / `Service::call` and the mount router's `to_string` pay.
+    let mut g = c.benchmark_group("facade_parts");
+    g.sample_size(15)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1));
+    let url = Url::parse(URL).unwrap();
+    let uri: http::Uri = URL.parse().unwrap();
+    g.bench_function("url_parse", |b| {
+        b.iter(|| Url::parse(black_box(URL)).unwrap())
+    });
+    g.bench_function("url_clone", |b| b.iter(|| black_box(&url).clone()));
+    g.bench_function("uri_from_url_str", |b| {
+        b.iter(|| http::Uri::try_from(black_box(url.as_str())).unwrap())
+    });
+    g.bench_function("uri_to_string", |b| b.iter(|| black_box(&uri).to_string()));
+    g.bench_function("url_parse_of_uri_to_string", |b| {
+        b.iter(|| Url::parse(&black_box(&uri).to_string()).unwrap())
+    });
+    g.bench_function("request_builder_build", |b| {
+        let session = Session::from_service(mock());
+        b.iter(|| session.get(black_box(URL)).build().unwrap())
+    });
+    g.finish();
+}
+
+/// Profiling mode, outside criterion: `LAYERS_PROFILE=<variant>:<n>` runs `n` calls through
+/// one variant and exits, so an instruction counter (`valgrind --tool=callgrind`) sees only
+/// that path; the difference between two `n` gives instructions per call.
+fn profile(spec: &str) {
+    let (variant, n) = spec.split_once(':').expect("LAYERS_PROFILE=<variant>:<n>");
+    let n: usize = n.parse().expect("a count");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let _guard = rt.enter();
+    let session = match variant {
+        "facade" => Session::from_service(mock()),
+        "full" => Session::builder().mount("http://", mock()).build().unwrap(),
+        "full_no_mount" => Session::builder()
+            .trust_env(false)
+            .layer(tower::layer::layer_fn(|_client: BoxService| mock()))
+            .build()
+            .unwrap(),
+        "bare" => {
+            let svc = mock();
+            rt.block_on(async {
+                for _ in 0..n {
+                    once(&svc).await;
+                }
+            });
+            return;
+        }
+        other => panic!("unknown variant {other}: bare, facade, full, full_no_mount"),
+    };
+    rt.block_on(async {
+        for _ in 0..n {
+            let resp = session.get(URL).send().await.unwrap();
+            assert_eq!(&resp.bytes().await.unwrap()[..], b"ok");
+        }
+    });
 }
 
 criterion_group!(benches, layers);
-criterion_main!(benches);
+
+fn main() {
+    if let Ok(spec) = std::env::var("LAYERS_PROFILE") {
+        return profile(&spec);
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -1,12 +1,19 @@
 //! What a session costs: `Session::new()` after the first (issue 9 target ≤ 20 µs; the TLS
 //! configuration and roots are built once per process), and the memory an idle session keeps
-//! (target ≤ 50 KB), measured with a counting allocator. `cargo bench --bench session_cost`.
+//! (target ≤ 50 KB), measured with a counting allocator; then issue 9's scenario, 10 000
+//! isolated sessions (one per user) against one in-process server: each logs in (gets its own
+//! cookie) and reads it back; time and memory are printed (`SESSIONS=n` changes the count).
+//! `cargo bench --bench session_cost`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicIsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion};
+use futures_util::stream::{self, StreamExt};
+use http_body_util::Full;
 use tower_requests::{Certificate, Session};
 
 struct Counting;
@@ -40,6 +47,102 @@ fn live_bytes_per_session(n: usize, make: impl Fn() -> Session) -> isize {
     let after = LIVE.load(Ordering::SeqCst);
     drop(sessions);
     (after - before) / n as isize
+}
+
+/// `/login?u=N` sets `user=N`; `/me` answers with the Cookie header it received.
+fn start_server() -> SocketAddr {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            loop {
+                let (s, _) = listener.accept().await.unwrap();
+                let _ = s.set_nodelay(true);
+                tokio::spawn(async move {
+                    let svc = hyper::service::service_fn(
+                        |req: http::Request<hyper::body::Incoming>| async move {
+                            let mut resp = http::Response::builder();
+                            let body = match req.uri().query() {
+                                Some(q) if req.uri().path() == "/login" => {
+                                    let user = q.trim_start_matches("u=").to_string();
+                                    resp =
+                                        resp.header("set-cookie", format!("user={user}; Path=/"));
+                                    Bytes::new()
+                                }
+                                _ => req
+                                    .headers()
+                                    .get("cookie")
+                                    .map(|v| Bytes::copy_from_slice(v.as_bytes()))
+                                    .unwrap_or_default(),
+                            };
+                            Ok::<_, std::convert::Infallible>(resp.body(Full::new(body)).unwrap())
+                        },
+                    );
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(s), svc)
+                        .await;
+                });
+            }
+        });
+    });
+    rx.recv().unwrap()
+}
+
+/// Issue 9's example scenario, run once: `n` isolated sessions, one per user, each logging in
+/// (its own cookie) and reading it back through one in-process server, 64 users at a time.
+fn many_sessions(rt: &tokio::runtime::Runtime, n: usize) {
+    let addr = start_server();
+    let live_before = LIVE.load(Ordering::SeqCst);
+    let start = Instant::now();
+    // No idle connections kept: n users must not hold n sockets open.
+    let sessions: Vec<Session> = (0..n)
+        .map(|_| {
+            Session::builder()
+                .trust_env(false)
+                .pool_max_idle_per_host(0)
+                .build()
+                .unwrap()
+        })
+        .collect();
+    let created = start.elapsed();
+    let live_idle = LIVE.load(Ordering::SeqCst) - live_before;
+
+    let start = Instant::now();
+    let ok = rt.block_on(
+        stream::iter(sessions.iter().enumerate())
+            .map(|(i, s)| async move {
+                s.get(format!("http://{addr}/login?u={i}"))
+                    .send()
+                    .await
+                    .unwrap();
+                let seen = s.get(format!("http://{addr}/me")).send().await.unwrap();
+                seen.text().await.unwrap() == format!("user={i}")
+            })
+            .buffer_unordered(64)
+            .filter(|ok| std::future::ready(*ok))
+            .count(),
+    );
+    let used = start.elapsed();
+    assert_eq!(ok, n, "every user saw exactly their own cookie");
+    std::thread::sleep(Duration::from_millis(200)); // let the server drop its connections
+    let live_used = LIVE.load(Ordering::SeqCst) - live_before;
+    println!(
+        "{n} isolated sessions: created in {:.1} ms ({:.2} us each), {} bytes live each when idle; \
+         {n} logins + reads (2 requests each, 64 at a time) in {:.2} s ({:.0} requests/s); \
+         {} bytes live each afterwards (one cookie in each jar)",
+        created.as_secs_f64() * 1e3,
+        created.as_secs_f64() * 1e6 / n as f64,
+        live_idle / n as isize,
+        used.as_secs_f64(),
+        (2 * n) as f64 / used.as_secs_f64(),
+        live_used / n as isize,
+    );
+    drop(sessions);
 }
 
 fn session_cost(c: &mut Criterion) {
@@ -80,6 +183,12 @@ fn session_cost(c: &mut Criterion) {
         })
     });
     g.finish();
+
+    let n = std::env::var("SESSIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    many_sessions(&rt, n);
 }
 
 criterion_group!(benches, session_cost);
