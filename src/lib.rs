@@ -11,8 +11,8 @@
 //! ```text
 //! Session (builder, RequestBuilder, Response, Error, mount table)
 //!   TotalTimeoutLayer     whole call incl. redirects, retries and body
-//!   DecompressionLayer    tower-http: gzip, br, deflate, zstd
 //!   DefaultHeadersLayer   session headers, only where the request has none
+//!   DecompressionLayer    tower-http: gzip, br, deflate, zstd
 //!   FollowRedirectLayer   requests' policy; each hop goes through the layers below
 //!   AuthLayer             Basic / Bearer / Digest / custom; origin-scoped
 //!   CookieLayer           Cookie header from the jar; every Set-Cookie into the jar
