@@ -87,6 +87,18 @@ where
     resp.map(Body::new)
 }
 
+/// Between the default headers and decompression: a request that reaches this point without an
+/// `Accept-Encoding` had it removed by the user (`without_header`, or removed from the session's
+/// defaults). requests then sends `Accept-Encoding: identity` (http.client adds it), so do the
+/// same; otherwise tower-http's decompression would offer every encoding it knows again.
+#[cfg(feature = "decompression")]
+fn identity_if_removed(mut req: Request<Body>) -> Request<Body> {
+    if let http::header::Entry::Vacant(e) = req.headers_mut().entry(http::header::ACCEPT_ENCODING) {
+        e.insert(http::HeaderValue::from_static("identity"));
+    }
+    req
+}
+
 impl Stack {
     /// Wrap `base` (the client, mounts and the user's layers) in the session layers.
     ///
@@ -121,7 +133,9 @@ impl Stack {
         // default (or the one SessionBuilder::new puts there) is what it sees and keeps.
         let svc = redirect.layer(svc);
         #[cfg(feature = "decompression")]
-        let svc = tower_http::decompression::DecompressionLayer::new().layer(svc);
+        let svc = tower_http::decompression::DecompressionLayer::new()
+            .layer(svc)
+            .map_request(identity_if_removed as fn(Request<Body>) -> Request<Body>);
         let svc = DefaultHeadersLayer::shared(self.headers).layer(svc);
         box_service(TotalTimeoutLayer::new(self.timeout).layer(svc))
     }
