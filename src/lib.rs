@@ -101,7 +101,9 @@ pub use layers::{Body, BoxError};
 pub use proxy::Proxy;
 pub use request::{IntoUrl, RequestBuilder};
 pub use response::Response;
-pub use session::{box_service, BoxService, Session, SessionBuilder, SessionFuture};
+pub use session::{
+    box_service, BoxService, BoxServiceFuture, Session, SessionBuilder, SessionFuture,
+};
 pub use tls::{Certificate, Identity, TlsVersion};
 
 #[cfg(feature = "cookies")]

@@ -10,7 +10,6 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Request};
-use tower::util::{BoxCloneSyncService, Oneshot};
 use tower::{Layer, Service, ServiceExt};
 use url::Url;
 
@@ -23,7 +22,88 @@ use crate::{Body, BoxError, Response};
 
 /// The type every stack is boxed into: what [`Session::from_service`] and
 /// [`SessionBuilder::mount`] accept once boxed, and what [`SessionBuilder::layer`] wraps.
-pub type BoxService = BoxCloneSyncService<Request<Body>, http::Response<Body>, BoxError>;
+///
+/// Unlike `tower::util::BoxCloneSyncService`, cloning it is a reference-count increment, not an
+/// allocation plus a clone of the whole stack: the session clones its stack for every call (and
+/// the redirect and retry layers keep a clone for their next attempt), so each boxed level used
+/// to cost an allocation per clone. The service is shared behind an `Arc`; each call clones it
+/// there and drives the clone with `oneshot` (readiness first, then the call), so
+/// [`poll_ready`](Service::poll_ready) is always ready and a layer's back-pressure (a
+/// concurrency limit, say) is waited for inside the returned future, as `tower::buffer` does.
+#[derive(Clone)]
+pub struct BoxService {
+    inner: Arc<dyn ErasedService>,
+}
+
+/// The future of a [`BoxService`] call.
+pub type BoxServiceFuture =
+    Pin<Box<dyn Future<Output = Result<http::Response<Body>, BoxError>> + Send>>;
+
+trait ErasedService: Send + Sync {
+    fn call(&self, req: Request<Body>) -> BoxServiceFuture;
+}
+
+struct Erased<S>(S);
+
+impl<S, ResB> ErasedService for Erased<S>
+where
+    S: Service<Request<Body>, Response = http::Response<ResB>> + Clone + Send + Sync + 'static,
+    S::Error: Into<BoxError>,
+    S::Future: Send + 'static,
+    ResB: http_body::Body<Data = Bytes> + Send + 'static,
+    ResB::Error: Into<BoxError>,
+{
+    fn call(&self, req: Request<Body>) -> BoxServiceFuture {
+        let call = self.0.clone().oneshot(req);
+        Box::pin(async move {
+            match call.await {
+                Ok(resp) => Ok(resp.map(Body::new)),
+                Err(e) => Err(e.into()),
+            }
+        })
+    }
+}
+
+impl BoxService {
+    /// Box `service` (response bodies turned into [`Body`]); the same as [`box_service`].
+    pub fn new<S, ResB>(service: S) -> BoxService
+    where
+        S: Service<Request<Body>, Response = http::Response<ResB>> + Clone + Send + Sync + 'static,
+        S::Error: Into<BoxError>,
+        S::Future: Send + 'static,
+        ResB: http_body::Body<Data = Bytes> + Send + 'static,
+        ResB::Error: Into<BoxError>,
+    {
+        BoxService {
+            inner: Arc::new(Erased(service)),
+        }
+    }
+
+    /// Call without needing `&mut self` (the service is always ready).
+    pub(crate) fn call_shared(&self, req: Request<Body>) -> BoxServiceFuture {
+        self.inner.call(req)
+    }
+}
+
+impl Service<Request<Body>> for BoxService {
+    type Response = http::Response<Body>;
+    type Error = BoxError;
+    type Future = BoxServiceFuture;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<Body>) -> Self::Future {
+        self.inner.call(req)
+    }
+}
+
+impl fmt::Debug for BoxService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BoxService").finish_non_exhaustive()
+    }
+}
 
 /// Box any HTTP service into a [`BoxService`] (response bodies turned into [`Body`]).
 pub fn box_service<S, ResB>(service: S) -> BoxService
@@ -34,11 +114,7 @@ where
     ResB: http_body::Body<Data = Bytes> + Send + 'static,
     ResB::Error: Into<BoxError>,
 {
-    BoxCloneSyncService::new(
-        service
-            .map_response(|resp: http::Response<ResB>| resp.map(Body::new))
-            .map_err(Into::into),
-    )
+    BoxService::new(service)
 }
 
 /// An HTTP session: cookies kept across requests, session-wide headers and auth, a shared
@@ -178,10 +254,10 @@ impl Session {
         {
             let mut req = req;
             let span = crate::trace::call_span(&mut req);
-            tracing::Instrument::instrument(self.inner.service.clone().oneshot(req), span)
+            tracing::Instrument::instrument(self.inner.service.call_shared(req), span)
         }
         #[cfg(not(feature = "tracing"))]
-        self.inner.service.clone().oneshot(req)
+        self.inner.service.call_shared(req)
     }
 
     /// The session's cookie jar (a shared handle: changes are seen by the session at once).
@@ -241,9 +317,9 @@ impl Service<Request<Body>> for Session {
 }
 
 #[cfg(feature = "tracing")]
-type CallFuture = tracing::instrument::Instrumented<Oneshot<BoxService, Request<Body>>>;
+type CallFuture = tracing::instrument::Instrumented<BoxServiceFuture>;
 #[cfg(not(feature = "tracing"))]
-type CallFuture = Oneshot<BoxService, Request<Body>>;
+type CallFuture = BoxServiceFuture;
 
 pin_project_lite::pin_project! {
     /// Response future of [`Session`] used as a `tower::Service`.

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use http::Request;
 use tower::util::Either;
-use tower::util::Oneshot;
 use tower::{Layer, Service, ServiceExt};
 
 use crate::layers::headers::{DefaultHeadersLayer, SharedHeaders};
@@ -27,7 +26,7 @@ pub(crate) fn mount_router(
         return client;
     }
     mounts.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
-    BoxService::new(MountRouter {
+    box_service(MountRouter {
         mounts: mounts.into(),
         default: client,
     })
@@ -43,25 +42,45 @@ struct MountRouter {
 impl Service<Request<Body>> for MountRouter {
     type Response = http::Response<Body>;
     type Error = crate::BoxError;
-    type Future = Oneshot<BoxService, Request<Body>>;
+    type Future = crate::BoxServiceFuture;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, req: Request<Body>) -> Self::Future {
-        let url = req.uri().to_string();
         let svc = self
             .mounts
             .iter()
-            .find(|(prefix, _)| {
-                url.len() >= prefix.len()
-                    && url.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
-            })
+            .find(|(prefix, _)| uri_starts_with(req.uri(), prefix))
             .map(|(_, svc)| svc)
             .unwrap_or(&self.default);
-        svc.clone().oneshot(req)
+        svc.call_shared(req)
     }
+}
+
+/// Whether the URI, as `Display` writes it (`scheme://authority/path?query`), starts with
+/// `prefix`, compared case-insensitively, without writing the URI into a string.
+fn uri_starts_with(uri: &http::Uri, prefix: &str) -> bool {
+    let mut rest = prefix.as_bytes();
+    let pieces = [
+        uri.scheme_str().unwrap_or(""),
+        if uri.scheme().is_some() { "://" } else { "" },
+        uri.authority().map_or("", |a| a.as_str()),
+        uri.path_and_query().map_or("", |p| p.as_str()),
+    ];
+    for piece in pieces {
+        let piece = piece.as_bytes();
+        let n = rest.len().min(piece.len());
+        if !rest[..n].eq_ignore_ascii_case(&piece[..n]) {
+            return false;
+        }
+        rest = &rest[n..];
+        if rest.is_empty() {
+            return true;
+        }
+    }
+    false
 }
 
 pub(crate) struct Stack {
@@ -138,5 +157,51 @@ impl Stack {
             .map_request(identity_if_removed as fn(Request<Body>) -> Request<Body>);
         let svc = DefaultHeadersLayer::shared(self.headers).layer(svc);
         box_service(TotalTimeoutLayer::new(self.timeout).layer(svc))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::uri_starts_with;
+
+    #[test]
+    fn prefix_match_agrees_with_the_written_uri() {
+        let uris = [
+            "http://example.com/a/b?q=1",
+            "HTTPS://Example.COM:8443/",
+            "http://127.0.0.1:8080/x",
+            "/relative?x",
+            "http://h",
+        ];
+        let prefixes = [
+            "",
+            "h",
+            "http",
+            "http://",
+            "https://",
+            "http:/",
+            "http://example.com",
+            "http://EXAMPLE.com/a",
+            "http://example.com/a/b?q=1",
+            "http://example.com/a/b?q=12",
+            "https://example.com:8443/",
+            "http://127.0.0.1:8080/",
+            "http://127.0.0.1:80",
+            "/rel",
+            "http://h/",
+        ];
+        for u in uris {
+            let uri: http::Uri = u.parse().unwrap();
+            let written = uri.to_string();
+            for p in prefixes {
+                let expected = written.len() >= p.len()
+                    && written.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes());
+                assert_eq!(
+                    uri_starts_with(&uri, p),
+                    expected,
+                    "{u:?} / {p:?} ({written:?})"
+                );
+            }
+        }
     }
 }
