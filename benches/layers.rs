@@ -13,7 +13,7 @@ use http_body_util::BodyExt;
 use tower::{Layer, Service, ServiceExt};
 use tower_http::decompression::DecompressionLayer;
 use tower_requests::layers::auth::AuthLayer;
-use tower_requests::layers::cookie::{CookieJar, CookieLayer, RequestUrl};
+use tower_requests::layers::cookie::{CookieJar, CookieLayer};
 use tower_requests::layers::headers::{default_headers, DefaultHeadersLayer};
 use tower_requests::layers::redirect::FollowRedirectLayer;
 use tower_requests::layers::retry::RetryLayer;
@@ -77,23 +77,6 @@ fn layers(c: &mut Criterion) {
         jar.set(name, "value", &url).unwrap();
     }
     bench!("cookies_3", CookieLayer::new(jar.clone()).layer(mock()));
-    {
-        // As the session sends it: the facade's parsed URL rides along, no re-parse.
-        let svc = CookieLayer::new(jar).layer(mock());
-        let url = url.clone();
-        g.bench_function("cookies_3_with_request_url", |b| {
-            b.to_async(&rt).iter(|| {
-                let mut req = request();
-                req.extensions_mut().insert(RequestUrl(url.clone()));
-                let svc = svc.clone();
-                async move {
-                    let resp = svc.oneshot(req).await.unwrap();
-                    let body = resp.into_body().collect().await.unwrap().to_bytes();
-                    assert_eq!(&body[..], b"ok");
-                }
-            })
-        });
-    }
     bench!(
         "retry_disabled",
         RetryLayer::new(Retry::disabled()).layer(mock())
@@ -115,29 +98,15 @@ fn layers(c: &mut Criterion) {
     g.finish();
 
     // The default stack's layers added one at a time, bottom up, in src/stack.rs's order (no
-    // auth, no timeouts: the default session has neither), on a request carrying the
-    // `RequestUrl` extension as the session's requests do: where the full stack's cost goes.
+    // auth, no timeouts: the default session has neither): where the full stack's cost goes.
     let mut g = c.benchmark_group("cumulative_over_mock");
     g.sample_size(15)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    let url = Url::parse(URL).unwrap();
     macro_rules! cumulative {
         ($name:expr, $svc:expr) => {{
             let svc = $svc;
-            let url = url.clone();
-            g.bench_function($name, |b| {
-                b.to_async(&rt).iter(|| {
-                    let mut req = request();
-                    req.extensions_mut().insert(RequestUrl(url.clone()));
-                    let svc = svc.clone();
-                    async move {
-                        let resp = svc.oneshot(req).await.unwrap();
-                        let body = resp.into_body().collect().await.unwrap().to_bytes();
-                        assert_eq!(&body[..], b"ok");
-                    }
-                })
-            });
+            g.bench_function($name, |b| b.to_async(&rt).iter(|| once(&svc)));
         }};
     }
     let retry = || RetryLayer::new(Retry::disabled()).layer(mock());
@@ -195,8 +164,8 @@ fn layers(c: &mut Criterion) {
     g.finish();
 
     // What the facade does per call besides the layers: the URL parse, the `http::Uri` made
-    // from it, the `RequestUrl` clone, and the `Url::parse(uri.to_string())` that
-    // `Session::execute` / `Service::call` and the mount router's `to_string` pay.
+    // from it, and the `Url::parse(uri.to_string())` that `Session::execute` /
+    // `Service::call` pay.
     let mut g = c.benchmark_group("facade_parts");
     g.sample_size(15)
         .warm_up_time(Duration::from_millis(300))
@@ -240,16 +209,47 @@ fn profile(spec: &str) {
             .layer(tower::layer::layer_fn(|_client: BoxService| mock()))
             .build()
             .unwrap(),
-        "bare" => {
-            let svc = mock();
-            rt.block_on(async {
-                for _ in 0..n {
-                    once(&svc).await;
+        layer => {
+            macro_rules! run {
+                ($svc:expr) => {{
+                    let svc = $svc;
+                    rt.block_on(async {
+                        for _ in 0..n {
+                            once(&svc).await;
+                        }
+                    });
+                    return;
+                }};
+            }
+            match layer {
+                "bare" => run!(mock()),
+                "default_headers" => {
+                    run!(DefaultHeadersLayer::new(default_headers()).layer(mock()))
                 }
-            });
-            return;
+                "auth_basic" => run!(AuthLayer::basic("u", "p").layer(mock())),
+                "cookies_3" => {
+                    let jar = CookieJar::new();
+                    let url = Url::parse(URL).unwrap();
+                    for name in ["a", "b", "c"] {
+                        jar.set(name, "value", &url).unwrap();
+                    }
+                    run!(CookieLayer::new(jar).layer(mock()))
+                }
+                "retry_disabled" => run!(RetryLayer::new(Retry::disabled()).layer(mock())),
+                "retry_total_3" => run!(RetryLayer::new(Retry::new().total(3)).layer(mock())),
+                "timeout_attempt" => run!(TimeoutLayer::new(Duration::from_secs(30)).layer(mock())),
+                "timeout_total" => {
+                    run!(TotalTimeoutLayer::new(Some(Duration::from_secs(30))).layer(mock()))
+                }
+                "follow_redirect" => run!(FollowRedirectLayer::new().layer(mock())),
+                "decompression" => run!(DecompressionLayer::new().layer(mock())),
+                other => panic!(
+                    "unknown variant {other}: facade, full, full_no_mount, bare, default_headers, \
+                     auth_basic, cookies_3, retry_disabled, retry_total_3, timeout_attempt, \
+                     timeout_total, follow_redirect, decompression"
+                ),
+            }
         }
-        other => panic!("unknown variant {other}: bare, facade, full, full_no_mount"),
     };
     rt.block_on(async {
         for _ in 0..n {

@@ -335,8 +335,6 @@ fn into_request(parts: Parts) -> Result<(Request<Body>, Url), Error> {
     }
     let uri = uri_of(&url)?;
     let mut extensions = extensions;
-    #[cfg(feature = "cookies")]
-    extensions.insert(crate::layers::cookie::RequestUrl(url.clone()));
     if let Some(fragment) = url.fragment() {
         // Never sent; kept so the final URL (after redirects) carries it, as requests does.
         extensions.insert(crate::layers::redirect::Fragment(fragment.to_string()));

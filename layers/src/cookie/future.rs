@@ -6,7 +6,6 @@ use std::task::{ready, Context, Poll};
 
 use http::header::SET_COOKIE;
 use pin_project_lite::pin_project;
-use url::Url;
 
 use super::jar::CookieJar;
 use crate::BoxError;
@@ -18,7 +17,7 @@ pin_project! {
         pub(crate) inner: F,
         pub(crate) jar: CookieJar,
         // `None` for requests with a relative URI: nothing to store against.
-        pub(crate) url: Option<Url>,
+        pub(crate) uri: Option<http::Uri>,
     }
 }
 
@@ -32,10 +31,12 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let response = ready!(this.inner.poll(cx)).map_err(Into::into)?;
-        if let Some(url) = this.url.as_ref() {
+        if let Some(uri) = this.uri.as_ref() {
             if response.headers().contains_key(SET_COOKIE) {
-                this.jar
-                    .store_response_cookies(url, response.headers().get_all(SET_COOKIE).iter());
+                this.jar.store_response_cookies_for_uri(
+                    uri,
+                    response.headers().get_all(SET_COOKIE).iter(),
+                );
             }
         }
         Poll::Ready(Ok(response))

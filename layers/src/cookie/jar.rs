@@ -10,7 +10,7 @@ use url::Url;
 
 use super::error::CookieError;
 use super::model::{Cookie, CookieLimits};
-use super::parse::{check_name, check_value, parse_line, Origin};
+use super::parse::{check_name, check_value, parse_line, with_uri_origin, Origin};
 use super::store::Store;
 
 /// A cookie jar shared by handle: clones are the same jar (one `Arc` inside), so a jar can serve
@@ -141,20 +141,38 @@ impl CookieJar {
         url: &Url,
         set_cookies: impl Iterator<Item = &'a HeaderValue>,
     ) {
-        let Ok(origin) = Origin::from_url(url) else {
-            return;
-        };
+        if let Ok(origin) = Origin::from_url(url) {
+            self.store_from(&origin, set_cookies);
+        }
+    }
+
+    /// [`store_response_cookies`](Self::store_response_cookies) for a response to an absolute
+    /// request URI (nothing is stored for a relative one). A URI already in canonical form (as
+    /// the tower-requests facade builds them) is used without parsing a URL.
+    pub fn store_response_cookies_for_uri<'a>(
+        &self,
+        uri: &http::Uri,
+        set_cookies: impl Iterator<Item = &'a HeaderValue>,
+    ) {
+        with_uri_origin(uri, |origin| self.store_from(origin, set_cookies));
+    }
+
+    fn store_from<'a>(
+        &self,
+        origin: &Origin<'_>,
+        set_cookies: impl Iterator<Item = &'a HeaderValue>,
+    ) {
         let now = SystemTime::now();
         let mut store = self.lock();
         for value in set_cookies {
             let Ok(line) = std::str::from_utf8(value.as_bytes()) else {
                 continue;
             };
-            if let Ok(cookie) = parse_line(line, &origin, now, store.limits.max_cookie_size) {
+            if let Ok(cookie) = parse_line(line, origin, now, store.limits.max_cookie_size) {
                 let _rejected = store.insert(cookie, origin.secure, now);
                 #[cfg(feature = "tracing")]
                 if let Err(e) = _rejected {
-                    tracing::debug!(url = %url, error = %e, "Set-Cookie ignored");
+                    tracing::debug!(host = origin.host, path = origin.path, error = %e, "Set-Cookie ignored");
                 }
             }
         }
@@ -168,9 +186,20 @@ impl CookieJar {
         self.cookie_header_at(url, SystemTime::now())
     }
 
+    /// [`cookie_header`](Self::cookie_header) for an absolute request URI (`None` for a
+    /// relative one). A URI already in canonical form (lowercase host, dotted-quad IPv4, no dot
+    /// segments: what the tower-requests facade sends) is used without parsing a URL.
+    pub fn cookie_header_for_uri(&self, uri: &http::Uri) -> Option<HeaderValue> {
+        with_uri_origin(uri, |origin| self.header_for(origin, SystemTime::now())).flatten()
+    }
+
     pub(crate) fn cookie_header_at(&self, url: &Url, now: SystemTime) -> Option<HeaderValue> {
         let origin = Origin::from_url(url).ok()?;
-        let s = self.lock().header_for(&origin, now)?;
+        self.header_for(&origin, now)
+    }
+
+    fn header_for(&self, origin: &Origin<'_>, now: SystemTime) -> Option<HeaderValue> {
+        let s = self.lock().header_for(origin, now)?;
         HeaderValue::from_maybe_shared(bytes::Bytes::from(s)).ok()
     }
 

@@ -100,7 +100,7 @@ pub use future::ResponseFuture;
 pub use jar::{parse_set_cookie, CookieJar};
 pub use layer::CookieLayer;
 pub use model::{Cookie, CookieLimits, SameSite};
-pub use service::{CookieService, RequestUrl, UserCookie};
+pub use service::{CookieService, UserCookie};
 
 #[cfg(test)]
 mod tests;

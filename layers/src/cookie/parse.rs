@@ -64,6 +64,77 @@ impl<'a> Origin<'a> {
     }
 }
 
+/// Runs `f` with the [`Origin`] of an absolute request URI (`None` for a relative one or one
+/// without a usable host).
+///
+/// Most request URIs are already in the form the URL standard would give them (lowercase host,
+/// dotted-quad IPv4, no dot segments: the facade builds them from a parsed `Url`), and then the
+/// origin is borrowed straight from the URI. Anything else (uppercase, IDNA `xn--` labels, IPv6,
+/// other IPv4 spellings, characters the URL parser would encode, dot segments) is parsed with
+/// `url` first, so both paths give the same origin; a test compares them. Parsing a URL with
+/// IDNA is the most expensive step of a cookie lookup, which is why this is not simply
+/// `Url::parse(uri)`.
+pub(crate) fn with_uri_origin<R>(uri: &http::Uri, f: impl FnOnce(&Origin<'_>) -> R) -> Option<R> {
+    let scheme = uri.scheme_str()?;
+    let host = uri.host()?;
+    if let Some(origin) = canonical_origin(scheme, host, uri.path()) {
+        return Some(f(&origin));
+    }
+    let url = Url::parse(&uri.to_string()).ok()?;
+    let origin = Origin::from_url(&url).ok()?;
+    Some(f(&origin))
+}
+
+/// The origin borrowed from URI parts that a URL parser would leave unchanged, else `None`.
+fn canonical_origin<'a>(scheme: &str, host: &'a str, path: &'a str) -> Option<Origin<'a>> {
+    if !matches!(scheme, "http" | "https" | "ws" | "wss") {
+        return None;
+    }
+    let bare = host.strip_suffix('.').unwrap_or(host);
+    if bare.is_empty()
+        || !bare
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+    {
+        return None;
+    }
+    let mut labels = bare.split('.');
+    if labels
+        .clone()
+        .any(|l| l.is_empty() || l.starts_with("xn--"))
+    {
+        return None;
+    }
+    // The URL standard reads a host whose last label is a number as IPv4 (in any of its
+    // spellings); only the canonical dotted quad, with no trailing dot, is kept as it is.
+    let last = labels.next_back()?;
+    let (is_ip, loopback) = if last.bytes().all(|b| b.is_ascii_digit()) || last.starts_with("0x") {
+        if bare.len() != host.len() {
+            return None;
+        }
+        let ip: std::net::Ipv4Addr = host.parse().ok()?;
+        (true, ip.is_loopback())
+    } else {
+        (false, bare == "localhost" || bare.ends_with(".localhost"))
+    };
+    // "." and ".." segments, or short ones with a '%' that could spell them ("%2e", ".%2E").
+    let dot_segment = path
+        .split('/')
+        .any(|seg| seg == "." || seg == ".." || seg.len() <= 6 && seg.contains('%'));
+    let encodes = |b: u8| {
+        !b.is_ascii_graphic() || matches!(b, b'"' | b'<' | b'>' | b'`' | b'{' | b'}' | b'\\')
+    };
+    if !path.starts_with('/') || dot_segment || path.bytes().any(encodes) {
+        return None;
+    }
+    Some(Origin {
+        host: bare,
+        is_ip,
+        secure: matches!(scheme, "https" | "wss") || loopback,
+        path,
+    })
+}
+
 /// `true` for the control characters RFC 6265bis forbids anywhere in a Set-Cookie line
 /// (%x00-08 / %x0A-1F / %x7F; HTAB is allowed).
 pub(crate) fn has_forbidden_ctl(s: &str) -> bool {
@@ -324,6 +395,79 @@ mod tests {
 
     fn origin(url: &Url) -> Origin<'_> {
         Origin::from_url(url).unwrap()
+    }
+
+    /// The URI fast path and the `Url` path agree on every URI, canonical or not.
+    #[test]
+    fn uri_origin_matches_url_origin() {
+        let hosts = [
+            "example.com",
+            "example.com.",
+            "EXAMPLE.com",
+            "a.b.example",
+            "localhost",
+            "api.localhost",
+            "127.0.0.1",
+            "127.1",
+            "127.0.0.01",
+            "0x7f.0.0.1",
+            "10.0.0.256",
+            "1.2.3.4.",
+            "192.168.0.1",
+            "[::1]",
+            "[2001:db8::1]",
+            "xn--bcher-kva.example",
+            "a..b",
+            "foo_bar.example",
+            "%61.example",
+            "1.2.3.example",
+            "example.123",
+            "0xg.example",
+        ];
+        let paths = [
+            "",
+            "/",
+            "/a/b",
+            "/a/./b",
+            "/a/../b",
+            "/a/%2e/b",
+            "/a/.%2E/b",
+            "/%2e",
+            "/a/",
+            "/.x",
+            "/a%20b",
+            "/a%",
+            "/a|b",
+            "/~u/x;p",
+            "/a/b?q=1",
+            "/a/..",
+            "/a/.",
+            "/{x}",
+            "/a\"%22",
+        ];
+        for scheme in ["http", "https", "ws"] {
+            for host in hosts {
+                for path in paths {
+                    let text = format!("{scheme}://{host}{path}");
+                    let Ok(uri) = text.parse::<http::Uri>() else {
+                        continue;
+                    };
+                    let fast = with_uri_origin(&uri, |o| {
+                        (o.host.to_string(), o.is_ip, o.secure, o.path.to_string())
+                    });
+                    let slow = Url::parse(&uri.to_string()).ok().and_then(|u| {
+                        Origin::from_url(&u)
+                            .ok()
+                            .map(|o| (o.host.to_string(), o.is_ip, o.secure, o.path.to_string()))
+                    });
+                    assert_eq!(fast, slow, "{text}");
+                }
+            }
+        }
+        let uri: http::Uri = "http://example.com/a".parse().unwrap();
+        assert!(canonical_origin("http", uri.host().unwrap(), uri.path()).is_some());
+        let uri: http::Uri = "/relative".parse().unwrap();
+        assert_eq!(with_uri_origin(&uri, |_| ()), None);
     }
 
     #[test]

@@ -5,7 +5,6 @@ use std::task::{Context, Poll};
 use http::header::COOKIE;
 use http::{HeaderValue, Request, Response};
 use tower_service::Service;
-use url::Url;
 
 use super::future::ResponseFuture;
 use super::jar::CookieJar;
@@ -57,39 +56,6 @@ impl<S> CookieService<S> {
     }
 }
 
-/// Request extension: the request's URL, already parsed by whoever built the request (the
-/// tower-requests facade sets it). Used only while it still names the request's URI (a redirect
-/// hop carries the first URL's extension and gets parsed afresh), so a wrong value cannot
-/// misdirect cookies; it only saves parsing the URI again (URL parsing, with IDNA, is the most
-/// expensive step of a cookie lookup).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RequestUrl(pub Url);
-
-/// Whether `url` is exactly the URL of `uri` (scheme, host, port, path and query as written).
-fn names_same_target(url: &Url, uri: &http::Uri) -> bool {
-    let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
-        return false;
-    };
-    let path_and_query = uri.path_and_query().map_or("/", |p| p.as_str());
-    url.scheme() == scheme
-        && &url[url::Position::BeforeHost..url::Position::AfterPort] == authority.as_str()
-        && &url[url::Position::BeforePath..url::Position::AfterQuery] == path_and_query
-}
-
-/// The request's URL when its URI is absolute (scheme and authority).
-fn request_url<B>(req: &Request<B>) -> Option<Url> {
-    let uri = req.uri();
-    if let Some(RequestUrl(url)) = req.extensions().get::<RequestUrl>() {
-        if names_same_target(url, uri) {
-            return Some(url.clone());
-        }
-    }
-    if uri.scheme().is_none() || uri.authority().is_none() {
-        return None;
-    }
-    Url::parse(&uri.to_string()).ok()
-}
-
 /// All Cookie header lines of the request joined with "; " (a caller may have set several).
 fn joined_cookie_header(headers: &http::HeaderMap) -> Option<HeaderValue> {
     let mut values = headers.get_all(COOKIE).iter();
@@ -134,8 +100,10 @@ where
     }
 
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
-        let url = request_url(&req);
-        if let Some(url) = &url {
+        let uri = req.uri();
+        // Only absolute URIs name a host to match cookies against.
+        let absolute = uri.scheme().is_some() && uri.authority().is_some();
+        if absolute {
             let user = match req.extensions().get::<UserCookie>() {
                 // A later pass (redirect hop, replay): the caller's part survives only while
                 // the request still carries a Cookie header at all.
@@ -152,47 +120,18 @@ where
                     user
                 }
             };
-            let header = merge(user.as_ref(), self.jar.cookie_header(url));
+            let header = merge(user.as_ref(), self.jar.cookie_header_for_uri(req.uri()));
             let headers = req.headers_mut();
             headers.remove(COOKIE);
             if let Some(h) = header {
                 headers.insert(COOKIE, h);
             }
         }
+        let uri = absolute.then(|| req.uri().clone());
         ResponseFuture {
             inner: self.inner.call(req),
             jar: self.jar.clone(),
-            url,
+            uri,
         }
-    }
-}
-
-#[cfg(test)]
-mod request_url_tests {
-    use super::*;
-
-    fn req(uri: &str, ext: Option<&str>) -> Request<()> {
-        let mut r = Request::get(uri).body(()).unwrap();
-        if let Some(u) = ext {
-            r.extensions_mut()
-                .insert(RequestUrl(Url::parse(u).unwrap()));
-        }
-        r
-    }
-
-    #[test]
-    fn a_carried_url_is_used_only_for_its_own_target() {
-        let same = req("http://a.example/p?q=1", Some("http://a.example/p?q=1"));
-        assert_eq!(
-            request_url(&same).unwrap().as_str(),
-            "http://a.example/p?q=1"
-        );
-        // A redirect hop carries the first URL: the hop's own URI wins.
-        let hop = req("http://b.example/other", Some("http://a.example/p?q=1"));
-        assert_eq!(request_url(&hop).unwrap().host_str(), Some("b.example"));
-        let port = req("http://a.example:8080/p", Some("http://a.example/p"));
-        assert_eq!(request_url(&port).unwrap().port(), Some(8080));
-        let path = req("http://a.example/admin", Some("http://a.example/p"));
-        assert_eq!(request_url(&path).unwrap().path(), "/admin");
     }
 }
