@@ -54,13 +54,47 @@ where
     ResB::Error: Into<BoxError>,
 {
     fn call(&self, req: Request<Body>) -> BoxServiceFuture {
-        let call = self.0.clone().oneshot(req);
-        Box::pin(async move {
-            match call.await {
-                Ok(resp) => Ok(resp.map(Body::new)),
-                Err(e) => Err(e.into()),
-            }
-        })
+        let mut svc = self.0.clone();
+        // Most stacks are ready at once (every layer here is): ask with a no-op waker, and if
+        // so call now and box only the call's future, not a `Oneshot` that carries a copy of
+        // the whole stack and moves the (large) nested future into place when first polled.
+        let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+        match svc.poll_ready(&mut cx) {
+            Poll::Ready(Ok(())) => Box::pin(IntoBody {
+                inner: svc.call(req),
+            }),
+            Poll::Ready(Err(e)) => Box::pin(std::future::ready(Err(e.into()))),
+            // Not ready: wait for readiness inside the future, with the task's waker.
+            Poll::Pending => Box::pin(IntoBody {
+                inner: svc.oneshot(req),
+            }),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A call's future with the response body turned into [`Body`] and the error boxed.
+    struct IntoBody<F> {
+        #[pin]
+        inner: F,
+    }
+}
+
+impl<F, ResB, E> Future for IntoBody<F>
+where
+    F: Future<Output = Result<http::Response<ResB>, E>>,
+    E: Into<BoxError>,
+    ResB: http_body::Body<Data = Bytes> + Send + 'static,
+    ResB::Error: Into<BoxError>,
+{
+    type Output = Result<http::Response<Body>, BoxError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().inner.poll(cx) {
+            Poll::Ready(Ok(resp)) => Poll::Ready(Ok(resp.map(Body::new))),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e.into())),
+            Poll::Pending => Poll::Pending,
+        }
     }
 }
 

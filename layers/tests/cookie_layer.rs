@@ -356,3 +356,40 @@ async fn concurrent_tasks_through_the_layer() {
     assert_eq!(jar.len(), 64);
     assert_eq!(seen.lock().unwrap().len(), 128);
 }
+
+#[tokio::test]
+async fn empty_jar_joins_caller_lines_and_a_later_pass_adds_new_cookies_once() {
+    let (addr, seen) = server().await;
+    let jar = CookieJar::new();
+    let recorded: Arc<Mutex<Option<Recorded>>> = Arc::default();
+    let rec = recorded.clone();
+    let http = client();
+    let inner = service_fn(move |req: Request<Body>| {
+        *rec.lock().unwrap() = Some((
+            req.headers().clone(),
+            req.extensions().get::<UserCookie>().cloned(),
+        ));
+        http.request(req)
+    });
+    let mut svc = ServiceBuilder::new()
+        .layer(CookieLayer::new(jar.clone()))
+        .service(inner);
+
+    let mut req = get(addr, "/echo");
+    req.headers_mut().append(COOKIE, "mine=1".parse().unwrap());
+    req.headers_mut().append(COOKIE, "also=2".parse().unwrap());
+    svc.ready().await.unwrap().call(req).await.unwrap();
+    assert_eq!(last_seen(&seen).as_deref(), Some("mine=1; also=2"));
+    let (headers, ext) = recorded.lock().unwrap().take().unwrap();
+    assert_eq!(headers.get_all(COOKIE).iter().count(), 1, "one Cookie line");
+    assert_eq!(ext, None, "the jar added nothing: nothing to record");
+
+    // A later pass of that request after the jar got a cookie: the header is the caller's,
+    // the jar's cookie is added once.
+    jar.insert_raw("sid=abc", &Url::parse(&format!("http://{addr}/")).unwrap())
+        .unwrap();
+    let mut again = get(addr, "/next");
+    *again.headers_mut() = headers;
+    svc.ready().await.unwrap().call(again).await.unwrap();
+    assert_eq!(last_seen(&seen).as_deref(), Some("mine=1; also=2; sid=abc"));
+}

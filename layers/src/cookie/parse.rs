@@ -86,29 +86,31 @@ pub(crate) fn with_uri_origin<R>(uri: &http::Uri, f: impl FnOnce(&Origin<'_>) ->
 }
 
 /// The origin borrowed from URI parts that a URL parser would leave unchanged, else `None`.
+/// One pass over the host and one over the path (this runs for every request).
 fn canonical_origin<'a>(scheme: &str, host: &'a str, path: &'a str) -> Option<Origin<'a>> {
     if !matches!(scheme, "http" | "https" | "ws" | "wss") {
         return None;
     }
     let bare = host.strip_suffix('.').unwrap_or(host);
-    if bare.is_empty()
-        || !bare
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
-    {
-        return None;
-    }
-    let mut labels = bare.split('.');
-    if labels
-        .clone()
-        .any(|l| l.is_empty() || l.starts_with("xn--"))
-    {
-        return None;
+    let b = bare.as_bytes();
+    // Labels: non-empty, [a-z0-9-] only (no uppercase, '%', '_' ...), none an `xn--` label
+    // (IDNA validates those).
+    let mut start = 0;
+    for i in 0..=b.len() {
+        if i == b.len() || b[i] == b'.' {
+            let label = &b[start..i];
+            if label.is_empty() || label.starts_with(b"xn--") {
+                return None;
+            }
+            start = i + 1;
+        } else if !(b[i].is_ascii_lowercase() || b[i].is_ascii_digit() || b[i] == b'-') {
+            return None;
+        }
     }
     // The URL standard reads a host whose last label is a number as IPv4 (in any of its
     // spellings); only the canonical dotted quad, with no trailing dot, is kept as it is.
-    let last = labels.next_back()?;
-    let (is_ip, loopback) = if last.bytes().all(|b| b.is_ascii_digit()) || last.starts_with("0x") {
+    let last = &b[b.iter().rposition(|&c| c == b'.').map_or(0, |i| i + 1)..];
+    let (is_ip, loopback) = if last.iter().all(u8::is_ascii_digit) || last.starts_with(b"0x") {
         if bare.len() != host.len() {
             return None;
         }
@@ -117,15 +119,30 @@ fn canonical_origin<'a>(scheme: &str, host: &'a str, path: &'a str) -> Option<Or
     } else {
         (false, bare == "localhost" || bare.ends_with(".localhost"))
     };
-    // "." and ".." segments, or short ones with a '%' that could spell them ("%2e", ".%2E").
-    let dot_segment = path
-        .split('/')
-        .any(|seg| seg == "." || seg == ".." || seg.len() <= 6 && seg.contains('%'));
-    let encodes = |b: u8| {
-        !b.is_ascii_graphic() || matches!(b, b'"' | b'<' | b'>' | b'`' | b'{' | b'}' | b'\\')
-    };
-    if !path.starts_with('/') || dot_segment || path.bytes().any(encodes) {
+    // The path: absolute, no byte the URL parser would percent-encode or turn into '/', no
+    // "." or ".." segment, and no short segment with a '%' that could spell one ("%2e").
+    let p = path.as_bytes();
+    if p.first() != Some(&b'/') {
         return None;
+    }
+    let mut seg_start = 1;
+    let mut seg_has_pct = false;
+    for i in 1..=p.len() {
+        if i == p.len() || p[i] == b'/' {
+            let seg = &p[seg_start..i];
+            if seg == b"." || seg == b".." || (seg_has_pct && seg.len() <= 6) {
+                return None;
+            }
+            seg_start = i + 1;
+            seg_has_pct = false;
+        } else {
+            let c = p[i];
+            if !c.is_ascii_graphic() || matches!(c, b'"' | b'<' | b'>' | b'`' | b'{' | b'}' | b'\\')
+            {
+                return None;
+            }
+            seg_has_pct |= c == b'%';
+        }
     }
     Some(Origin {
         host: bare,

@@ -11,7 +11,9 @@ use super::jar::CookieJar;
 use crate::BoxError;
 
 /// Request extension holding the Cookie header the *caller* set, recorded the first time a
-/// request passes a [`CookieService`] (`None`: the caller set none).
+/// request passes a [`CookieService`] that adds cookies from its jar (`None`: the caller set
+/// none). When the jar adds nothing the extension is not inserted: the header is then all the
+/// caller's, which is what a later pass reads it as.
 ///
 /// A redirect layer above copies the original request's extensions onto each hop, so on later
 /// hops the service knows which part of the Cookie header is the caller's and which came from
@@ -72,6 +74,13 @@ fn joined_cookie_header(headers: &http::HeaderMap) -> Option<HeaderValue> {
     }
 }
 
+fn set_cookie_header(headers: &mut http::HeaderMap, value: Option<HeaderValue>) {
+    headers.remove(COOKIE);
+    if let Some(v) = value {
+        headers.insert(COOKIE, v);
+    }
+}
+
 fn merge(user: Option<&HeaderValue>, jar: Option<HeaderValue>) -> Option<HeaderValue> {
     match (user, jar) {
         (None, jar) => jar,
@@ -104,27 +113,36 @@ where
         // Only absolute URIs name a host to match cookies against.
         let absolute = uri.scheme().is_some() && uri.authority().is_some();
         if absolute {
-            let user = match req.extensions().get::<UserCookie>() {
-                // A later pass (redirect hop, replay): the caller's part survives only while
-                // the request still carries a Cookie header at all.
+            let jar_part = self.jar.cookie_header_for_uri(req.uri());
+            match req.extensions().get::<UserCookie>() {
+                // A later pass (redirect hop, replay) of a request whose header this layer
+                // already filled: rebuild it as the caller's part + the jar's cookies now. The
+                // caller's part survives only while the request still carries a Cookie header.
                 Some(UserCookie(stored)) => {
-                    if req.headers().contains_key(COOKIE) {
+                    let user = if req.headers().contains_key(COOKIE) {
                         stored.clone()
                     } else {
                         None
+                    };
+                    set_cookie_header(req.headers_mut(), merge(user.as_ref(), jar_part));
+                }
+                // First pass. Only when the jar adds something is the caller's part recorded:
+                // a header the jar added nothing to is all the caller's on any later pass too.
+                None => match jar_part {
+                    Some(jar_part) => {
+                        let user = joined_cookie_header(req.headers());
+                        let header = merge(user.as_ref(), Some(jar_part));
+                        req.extensions_mut().insert(UserCookie(user));
+                        set_cookie_header(req.headers_mut(), header);
                     }
-                }
-                None => {
-                    let user = joined_cookie_header(req.headers());
-                    req.extensions_mut().insert(UserCookie(user.clone()));
-                    user
-                }
-            };
-            let header = merge(user.as_ref(), self.jar.cookie_header_for_uri(req.uri()));
-            let headers = req.headers_mut();
-            headers.remove(COOKIE);
-            if let Some(h) = header {
-                headers.insert(COOKIE, h);
+                    // Several Cookie lines from the caller still become one (RFC 6265 5.4).
+                    None => {
+                        if req.headers().get_all(COOKIE).iter().nth(1).is_some() {
+                            let user = joined_cookie_header(req.headers());
+                            set_cookie_header(req.headers_mut(), user);
+                        }
+                    }
+                },
             }
         }
         let uri = absolute.then(|| req.uri().clone());

@@ -63,6 +63,8 @@ where
         } else {
             let (mut parts, body) = req.into_parts();
             let without = parts.extensions.get::<WithoutHeaders>();
+            // One allocation for the request's headers, not one per growth step.
+            parts.headers.reserve(defaults.len());
             for name in defaults.keys() {
                 if parts.headers.contains_key(name) || without.is_some_and(|w| w.contains(name)) {
                     continue;
