@@ -1,6 +1,7 @@
 //! [`RequestBuilder`]: requests' keyword arguments as builder methods.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
@@ -16,6 +17,13 @@ use crate::{Body, Response, Session};
 pub trait IntoUrl: sealed::Sealed {
     /// Parse (or pass on) the URL.
     fn into_url(self) -> Result<Url, Error>;
+
+    /// The text to parse, for a URL given as text (lets a session reuse its last parse of the
+    /// same `scheme://authority`).
+    #[doc(hidden)]
+    fn url_text(&self) -> Option<&str> {
+        None
+    }
 }
 
 mod sealed {
@@ -31,16 +39,78 @@ impl IntoUrl for &str {
     fn into_url(self) -> Result<Url, Error> {
         Url::parse(self).map_err(|e| Error::builder(InvalidUrl(self.to_string(), e)))
     }
+    fn url_text(&self) -> Option<&str> {
+        Some(self)
+    }
 }
 impl IntoUrl for String {
     fn into_url(self) -> Result<Url, Error> {
         self.as_str().into_url()
+    }
+    fn url_text(&self) -> Option<&str> {
+        Some(self)
     }
 }
 impl IntoUrl for &String {
     fn into_url(self) -> Result<Url, Error> {
         self.as_str().into_url()
     }
+    fn url_text(&self) -> Option<&str> {
+        Some(self)
+    }
+}
+
+/// A session's last parsed `scheme://authority`, to parse the next URL on the same origin
+/// without parsing (and IDNA-processing) its host again: a session usually talks to one API.
+///
+/// On a hit the URL is `last.join(rest)`, where `rest` is the text after the authority: the
+/// URL parser copies scheme, credentials, host and port from the base and parses path, query
+/// and fragment exactly as a full parse would. Only plain cases hit (`http://` or `https://`
+/// lowercase, `rest` starting with a single '/', no tab or newline anywhere in `rest`, which
+/// the parser removes and which could otherwise turn "/\t/x" into "//x"); a test compares
+/// hits with `Url::parse` on many inputs. Anything else is parsed in full and becomes the new
+/// last origin.
+#[derive(Default)]
+pub(crate) struct UrlCache {
+    last: std::sync::Mutex<Option<Arc<(Box<str>, Url)>>>,
+}
+
+impl UrlCache {
+    pub(crate) fn parse(&self, text: &str) -> Result<Url, Error> {
+        let split = split_origin(text);
+        if let Some((origin, rest)) = split {
+            let last = self.last.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            if let Some(last) = last.filter(|l| *l.0 == *origin) {
+                if let Ok(url) = last.1.join(rest) {
+                    return Ok(url);
+                }
+            }
+        }
+        let url = text.into_url()?;
+        if let Some((origin, _)) = split {
+            *self.last.lock().unwrap_or_else(|p| p.into_inner()) =
+                Some(Arc::new((origin.into(), url.clone())));
+        }
+        Ok(url)
+    }
+}
+
+/// `("http(s)://authority", "/rest")` when `text` is in the plain form [`UrlCache`] reuses.
+fn split_origin(text: &str) -> Option<(&str, &str)> {
+    let after = if text.starts_with("http://") {
+        7
+    } else if text.starts_with("https://") {
+        8
+    } else {
+        return None;
+    };
+    let end = after + text[after..].find(['/', '?', '#', '\\'])?;
+    let (origin, rest) = text.split_at(end);
+    let r = rest.as_bytes();
+    let plain = r[0] == b'/'
+        && !matches!(r.get(1), Some(b'/' | b'\\'))
+        && !r.iter().any(|b| matches!(b, b'\t' | b'\n' | b'\r'));
+    plain.then_some((origin, rest))
 }
 impl IntoUrl for Url {
     fn into_url(self) -> Result<Url, Error> {
@@ -367,5 +437,102 @@ impl fmt::Debug for RequestBuilder {
                 .finish(),
             Err(e) => f.debug_tuple("RequestBuilder").field(e).finish(),
         }
+    }
+}
+
+#[cfg(test)]
+mod url_cache_tests {
+    use super::*;
+
+    /// Every URL parsed through the cache (after priming it with another URL on the same
+    /// origin) is exactly what `Url::parse` gives, or fails as it does.
+    #[test]
+    fn cached_parse_equals_full_parse() {
+        let origins = [
+            "http://example.com",
+            "https://EXAMPLE.com:443",
+            "http://u:p%40x@host:8080",
+            "http://127.1",
+            "http://[::1]:80",
+            "https://bücher.example",
+            "http://xn--bcher-kva.example",
+            "http://host:99999",
+            "http://ho\tst",
+            "http://a.b.",
+        ];
+        let rests = [
+            "/",
+            "/a/b",
+            "/a/../b",
+            "/%2e%2e/x",
+            "/a/./b/.",
+            "/ a b",
+            "/a?b c#d e",
+            "/é?ü#ö",
+            "/a\\b",
+            "/a//b",
+            "/a?x=/\\y",
+            "/#frag",
+            "/?",
+            "/.",
+            "/..",
+            "/a\u{0}b",
+            "/a  ",
+            "/x\u{1}",
+            "/\t/evil",
+            "/a\n/b",
+            "/a\"<>`{}|^",
+            "/%zz%",
+            "/a?'",
+            "/a#'",
+            "/./../.%2E/x",
+            "/\u{3000}",
+        ];
+        for origin in origins {
+            for rest in rests {
+                let cache = UrlCache::default();
+                // Prime with another URL on the same origin, then parse the one under test.
+                let _ = cache.parse(&format!("{origin}/first/path?q=1#f"));
+                let text = format!("{origin}{rest}");
+                let cached = cache.parse(&text).map(|u| u.to_string());
+                let full = Url::parse(&text).map(|u| u.to_string());
+                match (&cached, &full) {
+                    (Ok(a), Ok(b)) => assert_eq!(a, b, "{text:?}"),
+                    (Err(_), Err(_)) => {}
+                    _ => panic!("{text:?}: cached {cached:?}, full {full:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn only_plain_same_origin_text_is_reused() {
+        assert_eq!(split_origin("http://h:1/a?b"), Some(("http://h:1", "/a?b")));
+        assert_eq!(split_origin("https://h/"), Some(("https://h", "/")));
+        for text in [
+            "http://h",
+            "http://h?x",
+            "http://h//evil/x",
+            "http://h/\\evil",
+            "http://h/\t/evil",
+            "HTTP://h/x",
+            " http://h/x",
+            "ftp://h/x",
+            "http://h\\x",
+        ] {
+            assert_eq!(split_origin(text), None, "{text:?}");
+        }
+        // A hit really skips the parse of the origin: the cached URL's host is reused.
+        let cache = UrlCache::default();
+        cache.parse("http://example.com/a").unwrap();
+        let last = cache.last.lock().unwrap().clone().unwrap();
+        assert_eq!(&*last.0, "http://example.com");
+        assert_eq!(
+            cache.parse("http://example.com/b?c").unwrap().as_str(),
+            "http://example.com/b?c"
+        );
+        cache.parse("http://other.example/").unwrap();
+        let last = cache.last.lock().unwrap().clone().unwrap();
+        assert_eq!(&*last.0, "http://other.example");
     }
 }

@@ -180,6 +180,7 @@ pub struct Session {
 
 struct Inner {
     service: BoxService,
+    url_cache: crate::request::UrlCache,
     #[cfg(feature = "cookies")]
     jar: crate::CookieJar,
     headers: SharedHeaders,
@@ -222,6 +223,7 @@ impl Session {
     {
         Session {
             inner: Arc::new(Inner {
+                url_cache: Default::default(),
                 service: box_service(service),
                 #[cfg(feature = "cookies")]
                 jar: crate::CookieJar::new(),
@@ -232,7 +234,11 @@ impl Session {
 
     /// Start a request with any method.
     pub fn request<U: IntoUrl>(&self, method: Method, url: U) -> RequestBuilder {
-        RequestBuilder::new(self.clone(), method, url.into_url())
+        let url = match url.url_text() {
+            Some(text) => self.inner.url_cache.parse(text),
+            None => url.into_url(),
+        };
+        RequestBuilder::new(self.clone(), method, url)
     }
 
     /// Start a GET request.
@@ -706,6 +712,7 @@ impl SessionBuilder {
         let service = stack.build(base);
         Ok(Session {
             inner: Arc::new(Inner {
+                url_cache: Default::default(),
                 service,
                 #[cfg(feature = "cookies")]
                 jar,
