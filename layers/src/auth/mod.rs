@@ -13,7 +13,7 @@
 //!    origin gets no credentials, whatever it says. An `http` → `https` upgrade of the same host on
 //!    the default ports counts as the same origin (as in requests). [`AuthLayer::for_origin`]
 //!    and [`AuthLayer::any_origin`] change the scope; an [`AuthOrigin`] request extension pins a
-//!    call's origin explicitly. The layer sets [`AuthOrigin`] on the requests it forwards.
+//!    call's origin explicitly.
 //!
 //!    Under a redirect layer that does not copy request extensions onto hops (or drops them
 //!    cross-origin, like tower-http's standard policy), each hop looks like a first request:

@@ -57,6 +57,53 @@ impl Origin {
     }
 }
 
+impl Origin {
+    pub(crate) fn as_ref(&self) -> OriginRef<'_> {
+        OriginRef {
+            scheme: &self.scheme,
+            host: &self.host,
+            port: self.port,
+        }
+    }
+}
+
+/// An [`Origin`] borrowed from a URI, compared case-insensitively: the per-request check needs
+/// no allocation.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct OriginRef<'a> {
+    scheme: &'a str,
+    host: &'a str,
+    port: u16,
+}
+
+impl<'a> OriginRef<'a> {
+    /// As [`Origin::from_uri`], borrowed.
+    pub(crate) fn from_uri(uri: &'a Uri) -> Option<OriginRef<'a>> {
+        let scheme = uri.scheme_str()?;
+        let host = uri.host()?;
+        if host.is_empty() {
+            return None;
+        }
+        let port = match uri.port_u16() {
+            Some(port) => port,
+            None if scheme.eq_ignore_ascii_case("http") => 80,
+            None if scheme.eq_ignore_ascii_case("https") => 443,
+            None => return None,
+        };
+        Some(OriginRef { scheme, host, port })
+    }
+
+    /// As [`Origin::allows`].
+    pub(crate) fn allows(&self, target: &OriginRef<'_>) -> bool {
+        self.host.eq_ignore_ascii_case(target.host)
+            && (self.scheme.eq_ignore_ascii_case(target.scheme) && self.port == target.port
+                || self.scheme.eq_ignore_ascii_case("http")
+                    && self.port == 80
+                    && target.scheme.eq_ignore_ascii_case("https")
+                    && target.port == 443)
+    }
+}
+
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}://{}:{}", self.scheme, self.host, self.port)
@@ -65,10 +112,12 @@ impl fmt::Display for Origin {
 
 /// Request extension: the origin the call's credentials belong to.
 ///
-/// The auth layer sets it on the requests it forwards when it is absent. Set it yourself (above a
-/// redirect layer, so it is copied onto every hop) to pin a call's credentials to an origin; the
-/// layer's own [`for_origin`](super::AuthLayer::for_origin) / [`any_origin`](super::AuthLayer::any_origin)
-/// settings win over it.
+/// Set it yourself (above a redirect layer, so it is copied onto every hop) to pin a call's
+/// credentials to an origin; without it the call's origin is its first request's (the redirect
+/// layer's [`OriginalUri`](crate::redirect::OriginalUri)), or the request's own. The layer's own
+/// [`for_origin`](super::AuthLayer::for_origin) / [`any_origin`](super::AuthLayer::any_origin)
+/// settings win over it. (The layer does not insert it: nothing below reads it, and an owned
+/// origin per request cost allocations.)
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuthOrigin(pub Origin);
 
@@ -78,6 +127,41 @@ mod tests {
 
     fn o(s: &str) -> Origin {
         Origin::from_uri(&s.parse().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn borrowed_origins_agree_with_owned() {
+        let uris = [
+            "http://H/x",
+            "http://h:80/y",
+            "https://h/",
+            "https://h:443/",
+            "http://h:8080/",
+            "http://g/",
+            "HTTPS://H:443/",
+            "https://[::1]:8443/",
+            "ftp://h/x",
+            "/x",
+            "ftp://h:21/",
+        ];
+        for a in uris {
+            for b in uris {
+                let (ua, ub): (Uri, Uri) = (a.parse().unwrap(), b.parse().unwrap());
+                let owned = match (Origin::from_uri(&ua), Origin::from_uri(&ub)) {
+                    (Some(x), Some(y)) => Some(x.allows(&y)),
+                    _ => None,
+                };
+                let borrowed = match (OriginRef::from_uri(&ua), OriginRef::from_uri(&ub)) {
+                    (Some(x), Some(y)) => Some(x.allows(&y)),
+                    _ => None,
+                };
+                assert_eq!(owned, borrowed, "{a} -> {b}");
+                if let Some(x) = Origin::from_uri(&ua) {
+                    let y = OriginRef::from_uri(&ub);
+                    assert_eq!(y.map(|y| x.as_ref().allows(&y)), owned, "{a} -> {b}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ use tower_service::Service;
 use super::error::AuthError;
 use super::future::{ResponseFuture, State};
 use super::layer::Scope;
-use super::origin::{AuthOrigin, Origin};
+use super::origin::{AuthOrigin, Origin, OriginRef};
 use super::scheme::{basic_value, Scheme};
 use crate::{BoxError, ReplayBody};
 
@@ -87,23 +87,19 @@ where
             Err(e) => return ResponseFuture::failed(e.into()),
         };
 
-        let target = Origin::from_uri(&parts.uri);
-        let call_origin = match parts.extensions.get::<AuthOrigin>() {
-            Some(AuthOrigin(origin)) => Some(origin.clone()),
-            None => {
-                let origin = first_request_origin(&parts).or_else(|| target.clone());
-                if let Some(origin) = &origin {
-                    parts.extensions.insert(AuthOrigin(origin.clone()));
-                }
-                origin
-            }
+        let target = OriginRef::from_uri(&parts.uri);
+        let allows = |given: Option<OriginRef<'_>>| match (given, target) {
+            (Some(given), Some(target)) => given.allows(&target),
+            _ => false,
         };
         let allowed = match &self.scope {
             Scope::Any => true,
-            Scope::Origin(given) => allows(given.as_ref(), target.as_ref()),
-            Scope::FirstRequest => allows(call_origin.as_ref(), target.as_ref()),
+            Scope::Origin(given) => allows(given.as_ref().map(Origin::as_ref)),
+            Scope::FirstRequest => match parts.extensions.get::<AuthOrigin>() {
+                Some(AuthOrigin(origin)) => allows(Some(origin.as_ref())),
+                None => allows(first_request_origin(&parts).or(target)),
+            },
         };
-
         if parts.headers.contains_key(AUTHORIZATION) {
             // The request's own credentials win.
             return ResponseFuture::plain(self.inner.call(Request::from_parts(parts, body)));
@@ -130,6 +126,7 @@ where
                 let mut service = mem::replace(&mut self.inner, clone);
                 let replay = body.try_clone_body();
                 let pre = replay.is_some().then(|| parts.clone());
+                let target = Origin::from_uri(&parts.uri);
                 digest.authorize(&target, &mut parts);
                 let fut = service.call(Request::from_parts(parts, body));
                 ResponseFuture::new(
@@ -146,6 +143,7 @@ where
                 let service = mem::replace(&mut self.inner, clone);
                 let replay = body.try_clone_body();
                 let pre = parts.clone();
+                let target = Origin::from_uri(&parts.uri);
                 let fut = auth.clone().authorize_boxed(parts);
                 ResponseFuture::new(
                     State::Authorizing {
@@ -163,24 +161,17 @@ where
     }
 }
 
-fn allows(given: Option<&Origin>, target: Option<&Origin>) -> bool {
-    match (given, target) {
-        (Some(given), Some(target)) => given.allows(target),
-        _ => false,
-    }
-}
-
 /// The origin of the call's first request, as recorded by a redirect layer above.
 #[cfg(feature = "redirect")]
-fn first_request_origin(parts: &http::request::Parts) -> Option<Origin> {
+fn first_request_origin(parts: &http::request::Parts) -> Option<OriginRef<'_>> {
     parts
         .extensions
         .get::<crate::redirect::OriginalUri>()
-        .and_then(|original| Origin::from_uri(&original.0))
+        .and_then(|original| OriginRef::from_uri(&original.0))
 }
 
 #[cfg(not(feature = "redirect"))]
-fn first_request_origin(_: &http::request::Parts) -> Option<Origin> {
+fn first_request_origin(_: &http::request::Parts) -> Option<OriginRef<'_>> {
     None
 }
 
