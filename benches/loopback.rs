@@ -339,5 +339,57 @@ fn loopback(c: &mut Criterion) {
     g.finish();
 }
 
+/// Profiling mode, outside criterion: `LOOPBACK_PROFILE=<raw|session|reqwest>:<n>` makes `n`
+/// sequential small plain-http GETs with one client (after one warm-up request) and exits, for
+/// `valgrind --tool=callgrind` (instructions) or `strace -f -c` (system calls): the difference
+/// between two `n` is the cost per request, server included.
+fn profile(spec: &str) {
+    let (client, n) = spec.split_once(':').expect("LOOPBACK_PROFILE=<client>:<n>");
+    let n: u32 = n.parse().expect("a count");
+    let rig = start_server();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let _guard = rt.enter();
+    let url = format!("http://{}/", rig.http);
+    let uri: http::Uri = url.parse().unwrap();
+    match client {
+        "raw" => {
+            let raw = raw_client(&rig);
+            rt.block_on(async {
+                for _ in 0..=n {
+                    get_raw(&raw, &uri).await;
+                }
+            });
+        }
+        "session" => {
+            let session = session(&rig);
+            rt.block_on(async {
+                for _ in 0..=n {
+                    get_session(&session, &url).await;
+                }
+            });
+        }
+        "reqwest" => {
+            let reqwest = reqwest_client(&rig);
+            rt.block_on(async {
+                for _ in 0..=n {
+                    get_reqwest(&reqwest, &url).await;
+                }
+            });
+        }
+        other => panic!("unknown client {other}: raw, session, reqwest"),
+    }
+}
+
 criterion_group!(benches, loopback);
-criterion_main!(benches);
+
+fn main() {
+    if let Ok(spec) = std::env::var("LOOPBACK_PROFILE") {
+        return profile(&spec);
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
