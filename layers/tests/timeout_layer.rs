@@ -339,3 +339,25 @@ async fn slow_drip_server_total_vs_per_attempt() {
     let err = resp.into_body().collect().await.unwrap_err();
     assert_eq!(elapsed(&err).kind(), TimeoutKind::Total);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_body_that_never_waits_still_stops_at_the_total_deadline() {
+    // Every frame is ready at once (the body never returns Pending, so no timer is ever
+    // armed); the deadline is still checked against the clock before each frame.
+    let endless = || {
+        Body::wrap(StreamBody::new(futures_util::stream::repeat_with(|| {
+            Ok::<_, Infallible>(Frame::data(Bytes::from_static(b"x")))
+        })))
+    };
+    let (inner, _) = mock(Duration::ZERO, endless);
+    let mut svc = TotalTimeoutLayer::new(Duration::from_secs(5)).layer(inner);
+    let resp = svc.ready().await.unwrap().call(get()).await.unwrap();
+    let mut body = resp.into_body();
+    for _ in 0..3 {
+        assert!(body.frame().await.unwrap().unwrap().is_data());
+    }
+    tokio::time::advance(Duration::from_secs(6)).await;
+    let err = body.frame().await.unwrap().unwrap_err();
+    assert_eq!(elapsed(&err).kind(), TimeoutKind::Total);
+    assert!(body.frame().await.is_none(), "done after the error");
+}

@@ -1,20 +1,25 @@
 //! Response bodies with a read timeout ([`ReadTimeoutBody`]) or a deadline ([`TotalBody`]).
 //!
-//! The timers are tower-http's [`TimeoutBody`] (reset at every frame) and [`DeadlineBody`]
-//! (absolute). These wrappers only turn tower-http's opaque `TimeoutError` into a typed
-//! [`Elapsed`](super::Elapsed) and keep the wrapped body's `size_hint`/`is_end_stream`, which tower-http's
-//! `TimeoutBody` does not forward.
+//! Written here rather than wrapping tower-http's `TimeoutBody` / `DeadlineBody`, which poll their
+//! timer *before* the body: every frame then registers a timer in tokio's timer wheel (a lock)
+//! and removes it again, even when the data is already there, and `DeadlineBody` boxes its
+//! timer up front. Here the body is polled first and a timer is armed only when the body has to
+//! wait; a read timer re-armed for a later deadline is an atomic update in tokio, not a
+//! re-registration. The total deadline is also checked against the clock before each frame, so a
+//! body that never waits still stops at its deadline. Errors are a typed
+//! [`Elapsed`](super::Elapsed), and the wrapped body's `size_hint` / `is_end_stream` are kept.
 
+use std::future::Future;
 use std::pin::Pin;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Buf;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
-use tower_http::timeout::{DeadlineBody, TimeoutBody};
+use tokio::time::{sleep_until, Instant, Sleep};
 
-use super::error::{map_body_error, TimeoutKind};
+use super::error::{Elapsed, TimeoutKind};
 use crate::BoxError;
 
 /// What is left of the wrapped body, tracked from its initial `size_hint` and the frames read.
@@ -60,7 +65,11 @@ pin_project! {
     /// timeout: the longest silence, not the whole transfer).
     pub struct ReadTimeoutBody<B> {
         #[pin]
-        inner: TimeoutBody<B>,
+        inner: B,
+        // Boxed (only once the body first has to wait) so the body stays `Unpin` when `B` is.
+        sleep: Option<Pin<Box<Sleep>>>,
+        // Whether `sleep` counts from the current wait (false after every frame).
+        armed: bool,
         timeout: Duration,
         progress: Progress,
     }
@@ -71,7 +80,9 @@ impl<B: Body> ReadTimeoutBody<B> {
     pub fn new(timeout: Duration, body: B) -> Self {
         ReadTimeoutBody {
             progress: Progress::new(&body),
-            inner: TimeoutBody::new(timeout, body),
+            inner: body,
+            sleep: None,
+            armed: false,
             timeout,
         }
     }
@@ -89,14 +100,34 @@ where
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<B::Data>, BoxError>>> {
-        let this = self.project();
+        let mut this = self.project();
         if this.progress.done {
             return Poll::Ready(None);
         }
-        let frame = ready!(this.inner.poll_frame(cx));
-        this.progress.observe(&frame);
+        if let Poll::Ready(frame) = this.inner.poll_frame(cx) {
+            *this.armed = false;
+            this.progress.observe(&frame);
+            return Poll::Ready(frame.map(|r| r.map_err(Into::into)));
+        }
         let timeout = *this.timeout;
-        Poll::Ready(frame.map(|r| r.map_err(|e| map_body_error(e, TimeoutKind::Read, timeout))))
+        if !*this.armed {
+            *this.armed = true;
+            let deadline = Instant::now() + timeout;
+            match this.sleep.as_mut() {
+                Some(sleep) => sleep.as_mut().reset(deadline),
+                None => *this.sleep = Some(Box::pin(sleep_until(deadline))),
+            }
+        }
+        match this.sleep.as_mut().map(|s| s.as_mut().poll(cx)) {
+            Some(Poll::Ready(())) => {
+                this.progress.done = true;
+                Poll::Ready(Some(Err(Box::new(Elapsed::new(
+                    TimeoutKind::Read,
+                    timeout,
+                )))))
+            }
+            _ => Poll::Pending,
+        }
     }
 
     fn is_end_stream(&self) -> bool {
@@ -135,7 +166,10 @@ pin_project! {
         },
         Deadline {
             #[pin]
-            body: DeadlineBody<B>,
+            body: B,
+            // Boxed (only once the body first has to wait) so the body stays `Unpin`.
+            sleep: Option<Pin<Box<Sleep>>>,
+            at: Instant,
             timeout: Duration,
             progress: Progress,
         },
@@ -156,7 +190,9 @@ impl<B: Body> TotalBody<B> {
         TotalBody {
             inner: TotalInner::Deadline {
                 progress: Progress::new(&body),
-                body: DeadlineBody::new(remaining, body),
+                body,
+                sleep: None,
+                at: Instant::now() + remaining,
                 timeout,
             },
         }
@@ -179,18 +215,32 @@ where
             TotalInnerProj::Unlimited { body } => body.poll_frame(cx).map_err(Into::into),
             TotalInnerProj::Deadline {
                 body,
+                sleep,
+                at,
                 timeout,
                 progress,
             } => {
                 if progress.done {
                     return Poll::Ready(None);
                 }
-                let frame = ready!(body.poll_frame(cx));
-                progress.observe(&frame);
-                let timeout = *timeout;
-                Poll::Ready(
-                    frame.map(|r| r.map_err(|e| map_body_error(e, TimeoutKind::Total, timeout))),
-                )
+                let elapsed = |progress: &mut Progress| {
+                    progress.done = true;
+                    let err: BoxError = Box::new(Elapsed::new(TimeoutKind::Total, *timeout));
+                    Poll::Ready(Some(Err(err)))
+                };
+                // A body that never has to wait still stops at the deadline.
+                if Instant::now() >= *at {
+                    return elapsed(progress);
+                }
+                if let Poll::Ready(frame) = body.poll_frame(cx) {
+                    progress.observe(&frame);
+                    return Poll::Ready(frame.map(|r| r.map_err(Into::into)));
+                }
+                let sleep = sleep.get_or_insert_with(|| Box::pin(sleep_until(*at)));
+                match sleep.as_mut().poll(cx) {
+                    Poll::Ready(()) => elapsed(progress),
+                    Poll::Pending => Poll::Pending,
+                }
             }
         }
     }

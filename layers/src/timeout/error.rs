@@ -76,17 +76,3 @@ impl fmt::Display for Elapsed {
 }
 
 impl std::error::Error for Elapsed {}
-
-/// Turn tower-http's opaque body `TimeoutError` into an [`Elapsed`] of `kind`; any other error
-/// (the wrapped body's own) passes through unchanged.
-pub(crate) fn map_body_error(
-    err: crate::BoxError,
-    kind: TimeoutKind,
-    duration: Duration,
-) -> crate::BoxError {
-    if err.is::<tower_http::timeout::TimeoutError>() {
-        Box::new(Elapsed::new(kind, duration))
-    } else {
-        err
-    }
-}

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use http::Response;
 use pin_project_lite::pin_project;
-use tokio::time::{Instant, Sleep};
+use tokio::time::{sleep_until, Instant, Sleep};
 
 use super::body::{ReadTimeoutBody, TotalBody};
 use super::error::{Elapsed, TimeoutKind};
@@ -19,20 +19,31 @@ pin_project! {
     pub struct ResponseFuture<F> {
         #[pin]
         inner: F,
+        // Armed at the first poll that has to wait, for `deadline`.
         #[pin]
-        sleep: Sleep,
+        sleep: Option<Sleep>,
+        deadline: Instant,
         timeout: Duration,
     }
 }
 
 impl<F> ResponseFuture<F> {
-    pub(crate) fn new(inner: F, sleep: Sleep, timeout: Duration) -> Self {
+    pub(crate) fn new(inner: F, timeout: Duration) -> Self {
         ResponseFuture {
             inner,
-            sleep,
+            sleep: None,
+            deadline: deadline_after(timeout),
             timeout,
         }
     }
+}
+
+/// `now + timeout`, or about 30 years from now when that cannot be represented (no limit in
+/// practice).
+pub(crate) fn deadline_after(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout)
+        .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365 * 30))
 }
 
 impl<F, ResB, E> Future for ResponseFuture<F>
@@ -44,7 +55,7 @@ where
     type Output = Result<Response<ReadTimeoutBody<ResB>>, BoxError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
+        let mut this = self.project();
         if let Poll::Ready(result) = this.inner.poll(cx) {
             let timeout = *this.timeout;
             return Poll::Ready(
@@ -53,12 +64,15 @@ where
                     .map_err(Into::into),
             );
         }
-        match this.sleep.poll(cx) {
-            Poll::Ready(()) => Poll::Ready(Err(Box::new(Elapsed::new(
+        if this.sleep.is_none() {
+            this.sleep.set(Some(sleep_until(*this.deadline)));
+        }
+        match this.sleep.as_pin_mut().map(|s| s.poll(cx)) {
+            Some(Poll::Ready(())) => Poll::Ready(Err(Box::new(Elapsed::new(
                 TimeoutKind::Attempt,
                 *this.timeout,
             )))),
-            Poll::Pending => Poll::Pending,
+            _ => Poll::Pending,
         }
     }
 }
@@ -84,14 +98,10 @@ pin_project! {
 }
 
 impl<F> TotalResponseFuture<F> {
-    pub(crate) fn new(
-        inner: F,
-        sleep: Option<Sleep>,
-        deadline: Option<(Instant, Duration)>,
-    ) -> Self {
+    pub(crate) fn new(inner: F, deadline: Option<(Instant, Duration)>) -> Self {
         TotalResponseFuture {
             inner,
-            sleep,
+            sleep: None,
             deadline,
         }
     }
@@ -106,7 +116,7 @@ where
     type Output = Result<Response<TotalBody<ResB>>, BoxError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
+        let mut this = self.project();
         if let Poll::Ready(result) = this.inner.poll(cx) {
             let deadline = *this.deadline;
             return Poll::Ready(
@@ -124,12 +134,18 @@ where
                     .map_err(Into::into),
             );
         }
-        if let (Some(sleep), Some((_, timeout))) = (this.sleep.as_pin_mut(), this.deadline) {
-            if sleep.poll(cx).is_ready() {
-                return Poll::Ready(Err(Box::new(Elapsed::new(TimeoutKind::Total, *timeout))));
-            }
+        let Some((at, timeout)) = *this.deadline else {
+            return Poll::Pending;
+        };
+        if this.sleep.is_none() {
+            this.sleep.set(Some(sleep_until(at)));
         }
-        Poll::Pending
+        match this.sleep.as_pin_mut().map(|s| s.poll(cx)) {
+            Some(Poll::Ready(())) => {
+                Poll::Ready(Err(Box::new(Elapsed::new(TimeoutKind::Total, timeout))))
+            }
+            _ => Poll::Pending,
+        }
     }
 }
 

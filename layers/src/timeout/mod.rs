@@ -15,8 +15,13 @@
 //!
 //! Every timer fails with a typed [`Elapsed`] (boxed into [`BoxError`](crate::BoxError)), both
 //! from the response future and from the response body; it says which limit ran out and its
-//! duration. A timeout is never turned into a fake `408` response. The body timers are
-//! tower-http's `TimeoutBody` and `DeadlineBody`, with their opaque error turned into [`Elapsed`].
+//! duration. A timeout is never turned into a fake `408` response.
+//!
+//! A timer is armed only when the response or the body has to wait: the inner future or body is
+//! polled first. (That is why the body timers are written here rather than tower-http's
+//! `TimeoutBody` / `DeadlineBody`, which poll their timer first and so register and remove a
+//! tokio timer for every frame, even one that is already there.) The total deadline is also
+//! checked against the clock before every body frame, so a body that never waits still stops.
 //!
 //! ```
 //! use std::time::Duration;

@@ -5,11 +5,10 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use http::{Request, Response};
-use tokio::time::{sleep, sleep_until, Instant};
 use tower_service::Service;
 
 use super::body::{ReadTimeoutBody, TotalBody};
-use super::future::{ResponseFuture, TotalResponseFuture};
+use super::future::{deadline_after, ResponseFuture, TotalResponseFuture};
 use super::RequestTimeout;
 use crate::BoxError;
 
@@ -59,7 +58,7 @@ where
     }
 
     fn call(&mut self, req: Request<ReqB>) -> Self::Future {
-        ResponseFuture::new(self.inner.call(req), sleep(self.timeout), self.timeout)
+        ResponseFuture::new(self.inner.call(req), self.timeout)
     }
 }
 
@@ -114,14 +113,7 @@ where
             .get::<RequestTimeout>()
             .map(|t| t.0)
             .or(self.timeout);
-        let deadline = timeout.map(|t| {
-            // A limit too large to be represented as an instant is no limit in practice.
-            let at = Instant::now()
-                .checked_add(t)
-                .unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400 * 365 * 30));
-            (at, t)
-        });
-        let sleep = deadline.map(|(at, _)| sleep_until(at));
-        TotalResponseFuture::new(self.inner.call(req), sleep, deadline)
+        let deadline = timeout.map(|t| (deadline_after(t), t));
+        TotalResponseFuture::new(self.inner.call(req), deadline)
     }
 }
