@@ -339,13 +339,19 @@ fn loopback(c: &mut Criterion) {
     g.finish();
 }
 
-/// Profiling mode, outside criterion: `LOOPBACK_PROFILE=<raw|session|reqwest>:<n>` makes `n`
-/// sequential small plain-http GETs with one client (after one warm-up request) and exits, for
+/// Profiling mode, outside criterion: `LOOPBACK_PROFILE=<raw|session|reqwest>:<n>[:big|:c64]`
+/// makes `n` sequential plain-http GETs (small, of the 1 MiB body, or 64 at once each) with one client (after one
+/// warm-up request) and exits, for
 /// `valgrind --tool=callgrind` (instructions) or `strace -f -c` (system calls): the difference
 /// between two `n` is the cost per request, server included.
 fn profile(spec: &str) {
-    let (client, n) = spec.split_once(':').expect("LOOPBACK_PROFILE=<client>:<n>");
+    let mut fields = spec.split(':');
+    let (client, n) = (fields.next().unwrap(), fields.next().expect("<client>:<n>"));
     let n: u32 = n.parse().expect("a count");
+    let mode = fields.next();
+    let path = if mode == Some("big") { "big" } else { "" };
+    // `c64`: each of the `n` steps is 64 concurrent GETs.
+    let width = if mode == Some("c64") { 64 } else { 1 };
     let rig = start_server();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -353,14 +359,14 @@ fn profile(spec: &str) {
         .build()
         .unwrap();
     let _guard = rt.enter();
-    let url = format!("http://{}/", rig.http);
+    let url = format!("http://{}/{path}", rig.http);
     let uri: http::Uri = url.parse().unwrap();
     match client {
         "raw" => {
             let raw = raw_client(&rig);
             rt.block_on(async {
                 for _ in 0..=n {
-                    get_raw(&raw, &uri).await;
+                    join_all((0..width).map(|_| get_raw(&raw, &uri))).await;
                 }
             });
         }
@@ -368,7 +374,7 @@ fn profile(spec: &str) {
             let session = session(&rig);
             rt.block_on(async {
                 for _ in 0..=n {
-                    get_session(&session, &url).await;
+                    join_all((0..width).map(|_| get_session(&session, &url))).await;
                 }
             });
         }
@@ -376,7 +382,7 @@ fn profile(spec: &str) {
             let reqwest = reqwest_client(&rig);
             rt.block_on(async {
                 for _ in 0..=n {
-                    get_reqwest(&reqwest, &url).await;
+                    join_all((0..width).map(|_| get_reqwest(&reqwest, &url))).await;
                 }
             });
         }

@@ -47,7 +47,42 @@ pin_project! {
 
 pin_project! {
     /// Resolves to the response (after at most one authenticated resend).
+    ///
+    /// A call that cannot resend (no credentials for this origin, the request's own, Basic,
+    /// Bearer) is just the inner future; the state a digest or custom scheme needs to resend
+    /// lives in one box, so those schemes do not make every call's future (and every future
+    /// above it) several hundred bytes larger.
     pub struct ResponseFuture<S, B, ResB>
+    where
+        S: Service<Request<B>>,
+    {
+        #[pin]
+        kind: Kind<S, B, ResB>,
+    }
+}
+
+pin_project! {
+    #[project = KindProj]
+    enum Kind<S, B, ResB>
+    where
+        S: Service<Request<B>>,
+    {
+        Plain {
+            #[pin]
+            fut: S::Future,
+        },
+        Failed {
+            error: Option<BoxError>,
+        },
+        Resending {
+            fut: Pin<Box<Challenge<S, B, ResB>>>,
+        },
+    }
+}
+
+pin_project! {
+    /// The state of a call whose scheme may resend after a 401.
+    struct Challenge<S, B, ResB>
     where
         S: Service<Request<B>>,
     {
@@ -72,25 +107,13 @@ where
 {
     pub(crate) fn plain(fut: S::Future) -> Self {
         ResponseFuture {
-            state: State::Calling { fut },
-            service: None,
-            scheme: None,
-            target: None,
-            pre: None,
-            replay: None,
-            sent: None,
+            kind: Kind::Plain { fut },
         }
     }
 
     pub(crate) fn failed(error: BoxError) -> Self {
         ResponseFuture {
-            state: State::Failed { error: Some(error) },
-            service: None,
-            scheme: None,
-            target: None,
-            pre: None,
-            replay: None,
-            sent: None,
+            kind: Kind::Failed { error: Some(error) },
         }
     }
 
@@ -103,13 +126,17 @@ where
         replay: Option<B>,
     ) -> Self {
         ResponseFuture {
-            state,
-            service: Some(service),
-            scheme: Some(scheme),
-            target,
-            pre,
-            replay,
-            sent: None,
+            kind: Kind::Resending {
+                fut: Box::pin(Challenge {
+                    state,
+                    service: Some(service),
+                    scheme: Some(scheme),
+                    target,
+                    pre,
+                    replay,
+                    sent: None,
+                }),
+            },
         }
     }
 }
@@ -124,6 +151,23 @@ fn gone() -> BoxError {
 }
 
 impl<S, B, ResB> Future for ResponseFuture<S, B, ResB>
+where
+    S: Service<Request<B>, Response = Response<ResB>> + Clone,
+    S::Error: Into<BoxError>,
+    B: ReplayBody,
+{
+    type Output = Result<Response<ResB>, BoxError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().kind.project() {
+            KindProj::Plain { fut } => fut.poll(cx).map_err(Into::into),
+            KindProj::Failed { error } => Poll::Ready(Err(error.take().unwrap_or_else(gone))),
+            KindProj::Resending { fut } => fut.as_mut().poll(cx),
+        }
+    }
+}
+
+impl<S, B, ResB> Future for Challenge<S, B, ResB>
 where
     S: Service<Request<B>, Response = Response<ResB>> + Clone,
     S::Error: Into<BoxError>,

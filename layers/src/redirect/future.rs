@@ -31,20 +31,28 @@ pin_project! {
     where
         S: Service<Request<B>>,
     {
+        // A hop's call is boxed: most calls never redirect, and the future stays small.
         #[pin]
-        pub(crate) future: Either<S::Future, Oneshot<S, Request<B>>>,
-        pub(crate) service: S,
-        pub(crate) method: Method,
-        pub(crate) uri: Uri,
-        pub(crate) version: Version,
-        pub(crate) headers: HeaderMap,
-        pub(crate) extensions: Extensions,
-        pub(crate) body: BodyState<B>,
-        pub(crate) fragment: Option<String>,
-        pub(crate) history: Vec<Hop>,
-        pub(crate) max: usize,
-        pub(crate) follow: bool,
+        pub(crate) future: Either<S::Future, Pin<Box<Oneshot<S, Request<B>>>>>,
+        // What a next hop needs, in one box: it keeps this future (and every future above it)
+        // small, which is cheaper than moving several hundred bytes at every level.
+        pub(crate) state: Box<Hops<S, B>>,
     }
+}
+
+/// The request as it stands (for the next hop) and the chain so far.
+pub(crate) struct Hops<S, B> {
+    pub(crate) service: S,
+    pub(crate) method: Method,
+    pub(crate) uri: Uri,
+    pub(crate) version: Version,
+    pub(crate) headers: HeaderMap,
+    pub(crate) extensions: Extensions,
+    pub(crate) body: BodyState<B>,
+    pub(crate) fragment: Option<String>,
+    pub(crate) history: Vec<Hop>,
+    pub(crate) max: usize,
+    pub(crate) follow: bool,
 }
 
 impl<S, B, ResB> Future for ResponseFuture<S, B>
@@ -57,34 +65,35 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
+        let st = &mut **this.state;
         loop {
             let mut res = ready!(this.future.as_mut().poll(cx)).map_err(Into::into)?;
             let status = res.status();
             let location = match res.headers().get(LOCATION) {
-                Some(location) if *this.follow && policy::is_redirect(status) => location,
+                Some(location) if st.follow && policy::is_redirect(status) => location,
                 _ => {
                     let ext = res.extensions_mut();
-                    ext.insert(History(mem::take(this.history)));
-                    ext.insert(EffectiveUri(redact_uri(this.uri)));
-                    if let Some(fragment) = this.fragment.take() {
+                    ext.insert(History(mem::take(&mut st.history)));
+                    ext.insert(EffectiveUri(redact_uri(&st.uri)));
+                    if let Some(fragment) = st.fragment.take() {
                         ext.insert(Fragment(fragment));
                     }
                     return Poll::Ready(Ok(res));
                 }
             };
-            if this.history.len() >= *this.max {
+            if st.history.len() >= st.max {
                 return Poll::Ready(Err(TooManyRedirects {
-                    max: *this.max,
-                    last_uri: redact_uri(this.uri),
+                    max: st.max,
+                    last_uri: redact_uri(&st.uri),
                 }
                 .into()));
             }
             let mut next =
-                policy::resolve(location.as_bytes(), this.uri).map_err(|e| e as BoxError)?;
+                policy::resolve(location.as_bytes(), &st.uri).map_err(|e| e as BoxError)?;
             match next.fragment() {
-                Some(fragment) => *this.fragment = Some(fragment.to_string()),
+                Some(fragment) => st.fragment = Some(fragment.to_string()),
                 None => {
-                    if let Some(fragment) = this.fragment.as_deref() {
+                    if let Some(fragment) = st.fragment.as_deref() {
                         next.set_fragment(Some(fragment));
                     }
                 }
@@ -92,23 +101,23 @@ where
             let next_uri =
                 policy::url_to_uri(&next).map_err(|reason| RedirectError::InvalidLocation {
                     location: super::error::redact_str(next.as_str()),
-                    uri: redact_uri(this.uri),
+                    uri: redact_uri(&st.uri),
                     reason,
                 })?;
 
-            *this.method = policy::next_method(status, this.method);
+            st.method = policy::next_method(status, &st.method);
             let body = if policy::drops_body(status) {
-                policy::drop_body_headers(this.headers);
-                *this.body = BodyState::Empty;
+                policy::drop_body_headers(&mut st.headers);
+                st.body = BodyState::Empty;
                 B::empty_body()
             } else {
-                match &*this.body {
+                match &st.body {
                     BodyState::Replay(body) => match body.try_clone_body() {
                         Some(copy) => copy,
                         None => {
                             return Poll::Ready(Err(RedirectError::BodyNotReplayable {
                                 status,
-                                uri: redact_uri(this.uri),
+                                uri: redact_uri(&st.uri),
                             }
                             .into()))
                         }
@@ -117,34 +126,36 @@ where
                     BodyState::NotReplayable => {
                         return Poll::Ready(Err(RedirectError::BodyNotReplayable {
                             status,
-                            uri: redact_uri(this.uri),
+                            uri: redact_uri(&st.uri),
                         }
                         .into()))
                     }
                 }
             };
             // `uri` was absolute (resolve() checked), so it parses as a URL.
-            if policy::uri_to_url(this.uri).is_none_or(|prev| policy::should_strip(&prev, &next)) {
-                policy::strip_credentials(this.headers);
+            if policy::uri_to_url(&st.uri).is_none_or(|prev| policy::should_strip(&prev, &next)) {
+                policy::strip_credentials(&mut st.headers);
             }
 
-            this.history.push(Hop {
+            st.history.push(Hop {
                 status,
-                uri: redact_uri(this.uri),
+                uri: redact_uri(&st.uri),
                 headers: mem::take(res.headers_mut()),
             });
             // The 3xx body is dropped unread.
             drop(res);
 
-            *this.uri = next_uri;
+            st.uri = next_uri;
             let mut req = Request::new(body);
-            *req.method_mut() = this.method.clone();
-            *req.uri_mut() = this.uri.clone();
-            *req.version_mut() = *this.version;
-            *req.headers_mut() = this.headers.clone();
-            *req.extensions_mut() = this.extensions.clone();
-            this.future
-                .set(Either::Right(Oneshot::new(this.service.clone(), req)));
+            *req.method_mut() = st.method.clone();
+            *req.uri_mut() = st.uri.clone();
+            *req.version_mut() = st.version;
+            *req.headers_mut() = st.headers.clone();
+            *req.extensions_mut() = st.extensions.clone();
+            this.future.set(Either::Right(Box::pin(Oneshot::new(
+                st.service.clone(),
+                req,
+            ))));
         }
     }
 }

@@ -7,7 +7,7 @@ use futures_util::future::Either;
 use http::{Extensions, HeaderMap, Request, Response};
 use tower_service::Service;
 
-use super::future::{BodyState, ResponseFuture};
+use super::future::{BodyState, Hops, ResponseFuture};
 use super::policy::{Fragment, OriginalUri};
 use crate::{BoxError, ReplayBody};
 
@@ -68,19 +68,22 @@ where
         } else {
             (HeaderMap::new(), Extensions::new(), BodyState::Empty)
         };
+        let (method, uri, version) = (req.method().clone(), req.uri().clone(), req.version());
         ResponseFuture {
-            method: req.method().clone(),
-            uri: req.uri().clone(),
-            version: req.version(),
             future: Either::Left(service.call(req)),
-            service,
-            headers,
-            extensions,
-            body,
-            fragment,
-            history: Vec::new(),
-            max: self.max,
-            follow: self.follow,
+            state: Box::new(Hops {
+                method,
+                uri,
+                version,
+                service,
+                headers,
+                extensions,
+                body,
+                fragment,
+                history: Vec::new(),
+                max: self.max,
+                follow: self.follow,
+            }),
         }
     }
 }

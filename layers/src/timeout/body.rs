@@ -100,7 +100,7 @@ where
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<B::Data>, BoxError>>> {
-        let mut this = self.project();
+        let this = self.project();
         if this.progress.done {
             return Poll::Ready(None);
         }
