@@ -3,12 +3,14 @@
 //! Root stores are expensive to build (the native store is read from disk and parsed), so the
 //! default configuration is built once per process and shared by every session: creating a
 //! `Session` with default TLS settings costs an `Arc` clone. A session that adds roots, an
-//! identity or a minimum version gets its own configuration, built once when the session is built.
+//! identity or a minimum version gets its own configuration, built once when the session is built;
+//! it still shares the built-in roots (its own roots are checked first, see `ExtraRoots`).
 
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
@@ -152,17 +154,31 @@ impl TlsOptions {
                 .dangerous()
                 .with_custom_certificate_verifier(Arc::new(NoVerifier(provider)))
         } else {
-            let mut roots = if self.builtin_roots_off {
-                RootCertStore::empty()
-            } else {
-                (*builtin_roots()).clone()
-            };
+            let mut extra = RootCertStore::empty();
             for cert in &self.extra_roots {
-                roots
+                extra
                     .add(cert.der.clone())
                     .map_err(|e| Error::new(Kind::Builder, None, Some(Box::new(e))))?;
             }
-            builder.with_root_certificates(roots)
+            if self.builtin_roots_off {
+                builder.with_root_certificates(extra)
+            } else if extra.is_empty() {
+                builder.with_webpki_verifier(builtin_verifier())
+            } else {
+                // Not a copy of the built-in store plus the extra roots (~120 KB and ~20 us per
+                // session): the extra roots get a verifier of their own, and the shared built-in
+                // one is asked when they do not know the issuer. `dangerous()` is only the
+                // rustls name for "your own verifier"; both verifiers are rustls' WebPKI ones.
+                let extra = WebPkiServerVerifier::builder_with_provider(Arc::new(extra), provider)
+                    .build()
+                    .map_err(|e| Error::new(Kind::Builder, None, Some(Box::new(e))))?;
+                builder
+                    .dangerous()
+                    .with_custom_certificate_verifier(Arc::new(ExtraRoots {
+                        extra,
+                        builtin: builtin_verifier(),
+                    }))
+            }
         };
         let mut config = match &self.identity {
             Some(id) => builder
@@ -208,13 +224,95 @@ fn builtin_roots() -> Arc<RootCertStore> {
         .clone()
 }
 
+/// The WebPKI verifier over [`builtin_roots`], built once per process.
+fn builtin_verifier() -> Arc<WebPkiServerVerifier> {
+    static VERIFIER: OnceLock<Arc<WebPkiServerVerifier>> = OnceLock::new();
+    VERIFIER
+        .get_or_init(|| {
+            WebPkiServerVerifier::builder_with_provider(builtin_roots(), provider())
+                .build()
+                .expect("the built-in root store is not empty")
+        })
+        .clone()
+}
+
+/// Built-in roots plus a session's own: a chain is checked against the session's roots first,
+/// then against the shared built-in roots; it is valid when either accepts it, as with one
+/// merged store. The error reported is the session roots' unless they did not know the issuer.
+#[derive(Debug)]
+struct ExtraRoots {
+    extra: Arc<WebPkiServerVerifier>,
+    builtin: Arc<WebPkiServerVerifier>,
+}
+
+impl ServerCertVerifier for ExtraRoots {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let own = self.extra.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        );
+        let Err(own_err) = own else {
+            return own;
+        };
+        // As one merged store would: valid if a chain reaches a root of either store (a session
+        // root may even share a built-in root's name, which makes the first say BadSignature).
+        match self.builtin.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        ) {
+            Ok(verified) => Ok(verified),
+            Err(builtin_err) => Err(match own_err {
+                rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer) => {
+                    builtin_err
+                }
+                other => other,
+            }),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.builtin.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.builtin.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.builtin.supported_verify_schemes()
+    }
+}
+
 fn shared_default_config() -> &'static Arc<ClientConfig> {
     static CONFIG: OnceLock<Arc<ClientConfig>> = OnceLock::new();
     CONFIG.get_or_init(|| {
         let mut config = ClientConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()
             .expect("the ring provider supports the default TLS versions")
-            .with_root_certificates(builtin_roots())
+            .with_webpki_verifier(builtin_verifier())
             .with_no_client_auth();
         config.alpn_protocols = alpn(false);
         Arc::new(config)
@@ -268,5 +366,76 @@ impl ServerCertVerifier for NoVerifier {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A self-signed certificate for `name` with its own subject (CN = `cn`).
+    fn self_signed(name: &str, cn: &str) -> CertificateDer<'static> {
+        let mut params = rcgen::CertificateParams::new(vec![name.to_string()]).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, cn);
+        let key = rcgen::KeyPair::generate().unwrap();
+        params.self_signed(&key).unwrap().der().clone()
+    }
+
+    fn verifier(roots: &[&CertificateDer<'static>]) -> Arc<WebPkiServerVerifier> {
+        let mut store = RootCertStore::empty();
+        for r in roots {
+            store.add((*r).clone()).unwrap();
+        }
+        WebPkiServerVerifier::builder_with_provider(Arc::new(store), provider())
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn valid_when_either_store_accepts_with_the_session_roots_error_first() {
+        let own = self_signed("own.test", "Own CA");
+        let builtin = self_signed("builtin.test", "Builtin CA");
+        let stranger = self_signed("stranger.test", "Stranger CA");
+        // Same subject as the built-in root, another key: the session store finds an issuer
+        // by name and reports a bad signature; the built-in store must still be asked.
+        let twin = self_signed("twin.test", "Builtin CA");
+        let v = ExtraRoots {
+            extra: verifier(&[&own, &twin]),
+            // Stands in for the built-in store.
+            builtin: verifier(&[&builtin]),
+        };
+        let check = |cert: &CertificateDer<'static>, name: &'static str| {
+            v.verify_server_cert(
+                cert,
+                &[],
+                &ServerName::try_from(name).unwrap(),
+                &[],
+                UnixTime::now(),
+            )
+        };
+        assert!(check(&own, "own.test").is_ok(), "a session root");
+        assert!(
+            check(&twin, "twin.test").is_ok(),
+            "a session root sharing a name"
+        );
+        assert!(check(&builtin, "builtin.test").is_ok(), "a built-in root");
+        assert_eq!(
+            check(&stranger, "stranger.test").unwrap_err(),
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer)
+        );
+        // The session's root knows the issuer, the name is wrong: that error is reported.
+        let err = check(&own, "other.test").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                rustls::Error::InvalidCertificate(
+                    rustls::CertificateError::NotValidForNameContext { .. }
+                        | rustls::CertificateError::NotValidForName
+                )
+            ),
+            "{err:?}"
+        );
     }
 }
