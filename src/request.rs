@@ -72,8 +72,11 @@ impl IntoUrl for &String {
 /// last origin.
 #[derive(Default)]
 pub(crate) struct UrlCache {
-    last: std::sync::Mutex<Option<Arc<(Box<str>, Url)>>>,
+    last: std::sync::Mutex<Option<Arc<Parsed>>>,
 }
+
+/// The `scheme://authority` text of a URL as given, and the URL it parsed to.
+type Parsed = (Box<str>, Url);
 
 impl UrlCache {
     pub(crate) fn parse(&self, text: &str) -> Result<Url, Error> {
