@@ -240,7 +240,8 @@ impl RequestBuilder {
     }
 
     /// Do not send this header, even when the session has a default for it (requests'
-    /// `headers={'User-Agent': None}`).
+    /// `headers={'User-Agent': None}`). Removing `Accept-Encoding` sends
+    /// `Accept-Encoding: identity`, as requests does (Python's http.client adds it).
     pub fn without_header<K>(self, name: K) -> Self
     where
         HeaderName: TryFrom<K>,
