@@ -60,41 +60,58 @@ impl IntoUrl for &String {
     }
 }
 
-/// A session's last parsed `scheme://authority`, to parse the next URL on the same origin
-/// without parsing (and IDNA-processing) its host again: a session usually talks to one API.
+/// A session's last parsed URL, to parse the next one on the same origin without parsing (and
+/// IDNA-processing) its host again: a session usually talks to one API, often to one endpoint
+/// again and again (the same text then costs a clone of the URL and of its `http::Uri`).
 ///
-/// On a hit the URL is `last.join(rest)`, where `rest` is the text after the authority: the
+/// On an origin hit the URL is `last.join(rest)`, where `rest` is the text after the authority: the
 /// URL parser copies scheme, credentials, host and port from the base and parses path, query
 /// and fragment exactly as a full parse would. Only plain cases hit (`http://` or `https://`
 /// lowercase, `rest` starting with a single '/', no tab or newline anywhere in `rest`, which
 /// the parser removes and which could otherwise turn "/\t/x" into "//x"); a test compares
-/// hits with `Url::parse` on many inputs. Anything else is parsed in full and becomes the new
-/// last origin.
+/// hits with `Url::parse` on many inputs. Anything else is parsed in full. Every plain text
+/// becomes the new last one.
 #[derive(Default)]
 pub(crate) struct UrlCache {
     last: std::sync::Mutex<Option<Arc<Parsed>>>,
 }
 
-/// The `scheme://authority` text of a URL as given, and the URL it parsed to.
-type Parsed = (Box<str>, Url);
+/// The last plain URL text given, the URL it parsed to and its request-target URI.
+struct Parsed {
+    text: Box<str>,
+    /// `text[..origin_len]` is its `scheme://authority`.
+    origin_len: usize,
+    url: Url,
+    /// `None` when the URL has credentials (the facade strips them first).
+    uri: Option<http::Uri>,
+}
 
 impl UrlCache {
-    pub(crate) fn parse(&self, text: &str) -> Result<Url, Error> {
-        let split = split_origin(text);
-        if let Some((origin, rest)) = split {
-            let last = self.last.lock().unwrap_or_else(|p| p.into_inner()).clone();
-            if let Some(last) = last.filter(|l| *l.0 == *origin) {
-                if let Ok(url) = last.1.join(rest) {
-                    return Ok(url);
-                }
-            }
-        }
-        let url = text.into_url()?;
-        if let Some((origin, _)) = split {
-            *self.last.lock().unwrap_or_else(|p| p.into_inner()) =
-                Some(Arc::new((origin.into(), url.clone())));
-        }
-        Ok(url)
+    /// The URL of `text`, and its request-target URI when that is known already. The same text
+    /// as last time costs a clone; another path on the same origin a `join`.
+    pub(crate) fn parse(&self, text: &str) -> Result<(Url, Option<http::Uri>), Error> {
+        let Some((origin, rest)) = split_origin(text) else {
+            return text.into_url().map(|url| (url, None));
+        };
+        let last = self.last.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let joined = match &last {
+            Some(last) if *last.text == *text => return Ok((last.url.clone(), last.uri.clone())),
+            Some(last) if last.text[..last.origin_len] == *origin => last.url.join(rest).ok(),
+            _ => None,
+        };
+        let url = match joined {
+            Some(url) => url,
+            None => text.into_url()?,
+        };
+        let plain = url.username().is_empty() && url.password().is_none();
+        let uri = if plain { uri_of(&url).ok() } else { None };
+        *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(Parsed {
+            text: text.into(),
+            origin_len: origin.len(),
+            url: url.clone(),
+            uri: uri.clone(),
+        }));
+        Ok((url, uri))
     }
 }
 
@@ -174,18 +191,25 @@ pub struct RequestBuilder {
 struct Parts {
     method: Method,
     url: Url,
+    /// The request-target of `url` when already known (cleared whenever `url` changes).
+    uri: Option<http::Uri>,
     headers: HeaderMap,
     body: Body,
     extensions: http::Extensions,
 }
 
 impl RequestBuilder {
-    pub(crate) fn new(session: Session, method: Method, url: Result<Url, Error>) -> Self {
-        let parts = url.and_then(|url| {
+    pub(crate) fn new(
+        session: Session,
+        method: Method,
+        url: Result<(Url, Option<http::Uri>), Error>,
+    ) -> Self {
+        let parts = url.and_then(|(url, uri)| {
             validate_url(&url)?;
             Ok(Parts {
                 method,
                 url,
+                uri,
                 headers: HeaderMap::new(),
                 body: Body::empty(),
                 extensions: http::Extensions::new(),
@@ -277,6 +301,7 @@ impl RequestBuilder {
                 _ => extra,
             };
             p.url.set_query(Some(&joined));
+            p.uri = None;
             Ok(())
         })
     }
@@ -390,6 +415,7 @@ fn into_request(parts: Parts) -> Result<(Request<Body>, Url), Error> {
     let Parts {
         method,
         mut url,
+        uri,
         mut headers,
         body,
         extensions,
@@ -407,7 +433,10 @@ fn into_request(parts: Parts) -> Result<(Request<Body>, Url), Error> {
         let _ = url.set_username("");
         let _ = url.set_password(None);
     }
-    let uri = uri_of(&url)?;
+    let uri = match uri {
+        Some(uri) => uri,
+        None => uri_of(&url)?,
+    };
     let mut extensions = extensions;
     if let Some(fragment) = url.fragment() {
         // Never sent; kept so the final URL (after redirects) carries it, as requests does.
@@ -498,12 +527,20 @@ mod url_cache_tests {
                 // Prime with another URL on the same origin, then parse the one under test.
                 let _ = cache.parse(&format!("{origin}/first/path?q=1#f"));
                 let text = format!("{origin}{rest}");
-                let cached = cache.parse(&text).map(|u| u.to_string());
                 let full = Url::parse(&text).map(|u| u.to_string());
-                match (&cached, &full) {
-                    (Ok(a), Ok(b)) => assert_eq!(a, b, "{text:?}"),
-                    (Err(_), Err(_)) => {}
-                    _ => panic!("{text:?}: cached {cached:?}, full {full:?}"),
+                // Twice: an origin hit (join), then the same text again (the stored parse).
+                for _ in 0..2 {
+                    let parsed = cache.parse(&text);
+                    if let Ok((url, Some(uri))) = &parsed {
+                        assert_eq!(uri, &uri_of(url).unwrap(), "{text:?}");
+                        assert!(url.username().is_empty() && url.password().is_none());
+                    }
+                    let cached = parsed.map(|(u, _)| u.to_string());
+                    match (&cached, &full) {
+                        (Ok(a), Ok(b)) => assert_eq!(a, b, "{text:?}"),
+                        (Err(_), Err(_)) => {}
+                        _ => panic!("{text:?}: cached {cached:?}, full {full:?}"),
+                    }
                 }
             }
         }
@@ -526,17 +563,23 @@ mod url_cache_tests {
         ] {
             assert_eq!(split_origin(text), None, "{text:?}");
         }
-        // A hit really skips the parse of the origin: the cached URL's host is reused.
+        // What is kept: the last plain text, its origin, URL and request-target.
         let cache = UrlCache::default();
         cache.parse("http://example.com/a").unwrap();
         let last = cache.last.lock().unwrap().clone().unwrap();
-        assert_eq!(&*last.0, "http://example.com");
-        assert_eq!(
-            cache.parse("http://example.com/b?c").unwrap().as_str(),
-            "http://example.com/b?c"
-        );
+        assert_eq!(&last.text[..last.origin_len], "http://example.com");
+        let (url, uri) = cache.parse("http://example.com/b?c#f").unwrap();
+        assert_eq!(url.as_str(), "http://example.com/b?c#f");
+        assert_eq!(uri.unwrap(), "http://example.com/b?c");
+        let last = cache.last.lock().unwrap().clone().unwrap();
+        assert_eq!(&*last.text, "http://example.com/b?c#f");
         cache.parse("http://other.example/").unwrap();
         let last = cache.last.lock().unwrap().clone().unwrap();
-        assert_eq!(&*last.0, "http://other.example");
+        assert_eq!(&last.text[..last.origin_len], "http://other.example");
+        // Credentials: no request-target kept (the facade strips them first).
+        let (_, uri) = cache.parse("http://u:p@other.example/x").unwrap();
+        assert!(uri.is_none());
+        let (_, uri) = cache.parse("http://u:p@other.example/x").unwrap();
+        assert!(uri.is_none());
     }
 }

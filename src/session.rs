@@ -236,7 +236,7 @@ impl Session {
     pub fn request<U: IntoUrl>(&self, method: Method, url: U) -> RequestBuilder {
         let url = match url.url_text() {
             Some(text) => self.inner.url_cache.parse(text),
-            None => url.into_url(),
+            None => url.into_url().map(|url| (url, None)),
         };
         RequestBuilder::new(self.clone(), method, url)
     }

@@ -441,3 +441,29 @@ fn session_is_clone_send_sync() {
     assert_traits::<Session>();
     assert_traits::<tower_requests::HttpClient>();
 }
+
+#[tokio::test]
+async fn repeated_urls_are_sent_as_given_whatever_the_session_kept() {
+    // The session keeps its last parsed URL (same text: a clone; same origin: a join). Each
+    // request must still go out exactly as its own URL, query and credentials say.
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let server = TestServer::http(echo_router(log.clone())).await;
+    let session = Session::new();
+    let url = server.url("/same?x=1");
+    assert_eq!(echo(session.get(&url)).await.uri, "/same?x=1");
+    assert_eq!(echo(session.get(&url)).await.uri, "/same?x=1");
+    let seen = echo(session.get(&url).query(&[("y", "2")])).await;
+    assert_eq!(seen.uri, "/same?x=1&y=2");
+    assert_eq!(echo(session.get(&url)).await.uri, "/same?x=1");
+    assert_eq!(
+        echo(session.get(server.url("/other#f"))).await.uri,
+        "/other"
+    );
+    let creds = url.replacen("http://", "http://u:p@", 1);
+    for _ in 0..2 {
+        let seen = echo(session.get(&creds)).await;
+        assert_eq!(seen.uri, "/same?x=1");
+        assert_eq!(seen.header("authorization"), Some("Basic dTpw"));
+    }
+    assert_eq!(echo(session.get(&url)).await.header("authorization"), None);
+}
