@@ -74,6 +74,14 @@ async fn multiple_default_values_are_all_added() {
     let h = headers_seen(&mut svc, Request::new(Body::empty())).await;
     let values: Vec<_> = h.get_all("x-multi").iter().collect();
     assert_eq!(values, ["a", "b"]);
+
+    // The request's own value replaces all of them.
+    let mut req = Request::new(Body::empty());
+    req.headers_mut()
+        .insert("x-multi", HeaderValue::from_static("own"));
+    let h = headers_seen(&mut svc, req).await;
+    let values: Vec<_> = h.get_all("x-multi").iter().collect();
+    assert_eq!(values, ["own"]);
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 
 use std::task::{Context, Poll};
 
-use http::Request;
+use http::{HeaderMap, HeaderName, Request};
 use tower_service::Service;
 
 use super::future::ResponseFuture;
@@ -56,27 +56,39 @@ where
         self.inner.poll_ready(cx).map_err(Into::into)
     }
 
-    fn call(&mut self, req: Request<B>) -> Self::Future {
+    fn call(&mut self, mut req: Request<B>) -> Self::Future {
         let defaults = self.headers.load();
-        let req = if defaults.is_empty() {
-            req
-        } else {
-            let (mut parts, body) = req.into_parts();
-            let without = parts.extensions.get::<WithoutHeaders>();
-            // One allocation for the request's headers, not one per growth step.
-            parts.headers.reserve(defaults.len());
-            for name in defaults.keys() {
-                if parts.headers.contains_key(name) || without.is_some_and(|w| w.contains(name)) {
-                    continue;
-                }
-                for value in defaults.get_all(name) {
-                    parts.headers.append(name.clone(), value.clone());
-                }
+        if !defaults.is_empty() {
+            if req.extensions().get::<WithoutHeaders>().is_none() {
+                add_defaults(req.headers_mut(), &defaults, None);
+            } else {
+                let (mut parts, body) = req.into_parts();
+                let without = parts.extensions.get::<WithoutHeaders>();
+                add_defaults(&mut parts.headers, &defaults, without);
+                req = Request::from_parts(parts, body);
             }
-            Request::from_parts(parts, body)
-        };
+        }
         ResponseFuture {
             inner: self.inner.call(req),
+        }
+    }
+}
+
+/// Appends every default (all its values) whose name the request does not carry and
+/// `without` does not name. One pass over the defaults: `HeaderMap::iter` yields a name's
+/// values together, with the same name reference.
+fn add_defaults(headers: &mut HeaderMap, defaults: &HeaderMap, without: Option<&WithoutHeaders>) {
+    // One allocation for the request's headers, not one per growth step.
+    headers.reserve(defaults.len());
+    let mut current: Option<&HeaderName> = None;
+    let mut skip = false;
+    for (name, value) in defaults {
+        if !current.is_some_and(|c| std::ptr::eq(c, name)) {
+            current = Some(name);
+            skip = headers.contains_key(name) || without.is_some_and(|w| w.contains(name));
+        }
+        if !skip {
+            headers.append(name.clone(), value.clone());
         }
     }
 }
