@@ -60,8 +60,10 @@ pin_project! {
         S::Error: Into<BoxError>,
         B: ReplayBody,
     {
-        #[pin]
-        inner: tower::retry::future::ResponseFuture<RetryPolicy, BoxErrors<S>, Request<B>>,
+        // Boxed: tower's retry future carries a copy of the request and of the service for the
+        // next attempt (several hundred bytes); in a box, the futures of every layer above stay
+        // small and are cheaper to move than that is to allocate.
+        inner: Pin<Box<tower::retry::future::ResponseFuture<RetryPolicy, BoxErrors<S>, Request<B>>>>,
         _body: PhantomData<fn() -> ResB>,
     }
 }
@@ -76,7 +78,7 @@ where
         inner: tower::retry::future::ResponseFuture<RetryPolicy, BoxErrors<S>, Request<B>>,
     ) -> Self {
         ResponseFuture {
-            inner,
+            inner: Box::pin(inner),
             _body: PhantomData,
         }
     }
@@ -91,7 +93,7 @@ where
     type Output = Result<Response<ResB>, BoxError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.project().inner.poll(cx)
+        self.project().inner.as_mut().poll(cx)
     }
 }
 
