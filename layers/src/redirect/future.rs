@@ -13,7 +13,7 @@ use tower::util::Oneshot;
 use tower_service::Service;
 
 use super::error::{redact_uri, RedirectError, TooManyRedirects};
-use super::policy::{self, EffectiveUri, Fragment, History, Hop};
+use super::policy::{self, EffectiveUri, Fragment, History, Hop, OriginalUri};
 use crate::{BoxError, ReplayBody};
 
 pub(crate) enum BodyState<B> {
@@ -145,6 +145,11 @@ where
             // The 3xx body is dropped unread.
             drop(res);
 
+            // Hops carry the call's first URI (the first request's own URI is the original, so it
+            // needs none: no extension map to allocate and copy on calls that never redirect).
+            if st.extensions.get::<OriginalUri>().is_none() {
+                st.extensions.insert(OriginalUri(st.uri.clone()));
+            }
             st.uri = next_uri;
             let mut req = Request::new(body);
             *req.method_mut() = st.method.clone();

@@ -11,8 +11,10 @@ use url::Url;
 
 use super::error::{redact_str, redact_uri, RedirectError};
 
-/// Request extension set by the redirect layer on every request it sends (the first one too):
-/// the URI of the call's first request. The auth layer scopes credentials with it.
+/// Request extension set by the redirect layer on every redirect hop it sends: the URI of the
+/// call's first request. The first request itself carries none (its own URI is the original;
+/// read `extensions().get::<OriginalUri>()` with `req.uri()` as the fallback), unless the
+/// caller set one, which is then kept on every hop. The auth layer scopes credentials with it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OriginalUri(pub Uri);
 

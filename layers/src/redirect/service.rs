@@ -8,7 +8,7 @@ use http::{Extensions, HeaderMap, Request, Response};
 use tower_service::Service;
 
 use super::future::{BodyState, Hops, ResponseFuture};
-use super::policy::{Fragment, OriginalUri};
+use super::policy::Fragment;
 use crate::{BoxError, ReplayBody};
 
 /// The service made by [`FollowRedirectLayer`](super::FollowRedirectLayer).
@@ -54,10 +54,6 @@ where
         // The readied service takes this request; a fresh clone stays for the next call.
         let clone = self.inner.clone();
         let mut service = mem::replace(&mut self.inner, clone);
-        if req.extensions().get::<OriginalUri>().is_none() {
-            let uri = req.uri().clone();
-            req.extensions_mut().insert(OriginalUri(uri));
-        }
         let fragment = req.extensions().get::<Fragment>().map(|f| f.0.clone());
         let (headers, extensions, body) = if self.follow {
             let body = match req.body().try_clone_body() {
