@@ -112,8 +112,12 @@ where
 /// same; otherwise tower-http's decompression would offer every encoding it knows again.
 #[cfg(feature = "decompression")]
 fn identity_if_removed(mut req: Request<Body>) -> Request<Body> {
-    if let http::header::Entry::Vacant(e) = req.headers_mut().entry(http::header::ACCEPT_ENCODING) {
-        e.insert(http::HeaderValue::from_static("identity"));
+    // `contains_key`, not `entry`: `entry` reserves room for an insert first (and may grow).
+    if !req.headers().contains_key(http::header::ACCEPT_ENCODING) {
+        req.headers_mut().insert(
+            http::header::ACCEPT_ENCODING,
+            http::HeaderValue::from_static("identity"),
+        );
     }
     req
 }

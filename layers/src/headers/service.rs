@@ -78,8 +78,12 @@ where
 /// `without` does not name. One pass over the defaults: `HeaderMap::iter` yields a name's
 /// values together, with the same name reference.
 fn add_defaults(headers: &mut HeaderMap, defaults: &HeaderMap, without: Option<&WithoutHeaders>) {
-    // One allocation for the request's headers, not one per growth step.
-    headers.reserve(defaults.len());
+    // One allocation for the request's headers, not one per growth step. `HeaderMap::reserve(n)`
+    // rounds n up to a power of two and keeps a quarter of it free, so ask for room for the
+    // defaults plus the two headers layers below often add (cookie, authorization) with that
+    // quarter counted in.
+    let want = headers.len() + defaults.len() + 2;
+    headers.reserve((want * 4).div_ceil(3) - headers.len());
     let mut current: Option<&HeaderName> = None;
     let mut skip = false;
     for (name, value) in defaults {
