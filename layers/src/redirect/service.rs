@@ -50,7 +50,7 @@ where
         self.inner.poll_ready(cx).map_err(Into::into)
     }
 
-    fn call(&mut self, mut req: Request<B>) -> Self::Future {
+    fn call(&mut self, req: Request<B>) -> Self::Future {
         // The readied service takes this request; a fresh clone stays for the next call.
         let clone = self.inner.clone();
         let mut service = mem::replace(&mut self.inner, clone);
