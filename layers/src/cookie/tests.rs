@@ -507,39 +507,3 @@ fn expires_capped_at_400_days() {
     let exp = jar.iter().next().unwrap().expires().unwrap();
     assert!(exp <= SystemTime::now() + Duration::from_secs(400 * 86400 + 5));
 }
-
-/// Not a benchmark (the lead's criterion bench is): a quick release-mode check of the index.
-/// `cargo test --release -p tower-requests-layers --all-features perf_10k -- --ignored --nocapture`
-#[test]
-#[ignore]
-fn perf_10k() {
-    let jar = CookieJar::with_limits(CookieLimits::default().max_total(20_000));
-    for d in 0..1000 {
-        let u = url(&format!("https://www.site{d}.example.com/a/b"));
-        for i in 0..10 {
-            let line = if i % 2 == 0 {
-                format!("c{i}=value{i}; Path=/; Domain=site{d}.example.com")
-            } else {
-                format!("c{i}=value{i}; Max-Age=3600")
-            };
-            jar.insert_raw(&line, &u).unwrap();
-        }
-    }
-    assert_eq!(jar.len(), 10_000);
-    let u = url("https://www.site500.example.com/a/b/c");
-    let n = 100_000;
-    let start = std::time::Instant::now();
-    for _ in 0..n {
-        std::hint::black_box(jar.cookie_header(&u));
-    }
-    let per_header = start.elapsed() / n;
-    let v = HeaderValue::from_static("fresh=1; Path=/; Max-Age=60; HttpOnly");
-    let start = std::time::Instant::now();
-    for _ in 0..n {
-        jar.store_response_cookies(&u, std::iter::once(&v));
-    }
-    let per_store = start.elapsed() / n;
-    println!("cookie_header: {per_header:?}, store one Set-Cookie: {per_store:?}");
-    assert!(per_header < Duration::from_micros(5));
-    assert!(per_store < Duration::from_micros(5));
-}
