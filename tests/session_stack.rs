@@ -467,3 +467,47 @@ async fn response_cookies_lists_what_this_response_set() {
     );
     assert!(resp.cookies()[1].http_only());
 }
+
+#[tokio::test]
+async fn a_user_layers_back_pressure_is_waited_for_not_bypassed() {
+    // The session's boxed stack asks for readiness at call time; a layer that is not ready
+    // (here a concurrency limit of 1) must make later calls wait inside their futures, with
+    // the task's waker, until it is.
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let (now, max) = (in_flight.clone(), peak.clone());
+    let transport = tower::service_fn(move |_req: http::Request<tower_requests::Body>| {
+        let (now, max) = (now.clone(), max.clone());
+        async move {
+            let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+            max.fetch_max(n, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            now.fetch_sub(1, Ordering::SeqCst);
+            Ok::<_, std::convert::Infallible>(http::Response::new(tower_requests::Body::from("ok")))
+        }
+    });
+    let session = Session::builder()
+        .mount("http://", transport)
+        .layer(tower::limit::ConcurrencyLimitLayer::new(1))
+        .build()
+        .unwrap();
+    let calls = (0..4).map(|i| {
+        let session = session.clone();
+        async move {
+            let resp = session
+                .get(format!("http://limited.test/{i}"))
+                .send()
+                .await
+                .unwrap();
+            resp.text().await.unwrap()
+        }
+    });
+    let bodies = tokio::time::timeout(
+        Duration::from_secs(10),
+        futures_util::future::join_all(calls),
+    )
+    .await
+    .expect("every call finishes: waiting calls are woken");
+    assert_eq!(bodies, ["ok", "ok", "ok", "ok"]);
+    assert_eq!(peak.load(Ordering::SeqCst), 1, "never two at once");
+}
