@@ -209,6 +209,19 @@ fn profile(spec: &str) {
             .layer(tower::layer::layer_fn(|_client: BoxService| mock()))
             .build()
             .unwrap(),
+        // A logged-in session: three cookies in the jar for the URL's host.
+        "full_cookies_3" => {
+            let session = Session::builder()
+                .trust_env(false)
+                .layer(tower::layer::layer_fn(|_client: BoxService| mock()))
+                .build()
+                .unwrap();
+            let url = Url::parse(URL).unwrap();
+            for name in ["a", "b", "c"] {
+                session.cookies().set(name, "value", &url).unwrap();
+            }
+            session
+        }
         layer => {
             macro_rules! run {
                 ($svc:expr) => {{
@@ -244,7 +257,7 @@ fn profile(spec: &str) {
                 "follow_redirect" => run!(FollowRedirectLayer::new().layer(mock())),
                 "decompression" => run!(DecompressionLayer::new().layer(mock())),
                 other => panic!(
-                    "unknown variant {other}: facade, full, full_no_mount, bare, default_headers, \
+                    "unknown variant {other}: facade, full, full_no_mount, full_cookies_3, bare, default_headers, \
                      auth_basic, cookies_3, retry_disabled, retry_total_3, timeout_attempt, \
                      timeout_total, follow_redirect, decompression"
                 ),
