@@ -98,6 +98,30 @@ fn get(addr: SocketAddr, path: &str) -> Request<Body> {
         .unwrap()
 }
 
+/// A cookie layer over the real client that records the headers and `UserCookie` each request
+/// reached the client with (to replay them as a redirect layer would).
+fn recording(
+    jar: &CookieJar,
+) -> (
+    impl Service<Request<Body>, Response = http::Response<hyper::body::Incoming>, Error = BoxError>,
+    Arc<Mutex<Option<Recorded>>>,
+) {
+    let recorded: Arc<Mutex<Option<Recorded>>> = Arc::default();
+    let rec = recorded.clone();
+    let http = client();
+    let inner = service_fn(move |req: Request<Body>| {
+        *rec.lock().unwrap() = Some((
+            req.headers().clone(),
+            req.extensions().get::<UserCookie>().cloned(),
+        ));
+        http.request(req)
+    });
+    let svc = ServiceBuilder::new()
+        .layer(CookieLayer::new(jar.clone()))
+        .service(inner);
+    (svc, recorded)
+}
+
 fn last_seen(seen: &Seen) -> Option<String> {
     seen.lock().unwrap().last().unwrap().1.clone()
 }
@@ -201,19 +225,7 @@ async fn caller_cookie_merged_first_and_never_duplicated() {
     jar.insert_raw("sid=abc", &Url::parse(&format!("http://{addr}/")).unwrap())
         .unwrap();
     // Record what the inner service got, to replay it as a redirect layer would.
-    let recorded: Arc<Mutex<Option<Recorded>>> = Arc::default();
-    let rec = recorded.clone();
-    let http = client();
-    let inner = service_fn(move |req: Request<Body>| {
-        *rec.lock().unwrap() = Some((
-            req.headers().clone(),
-            req.extensions().get::<UserCookie>().cloned(),
-        ));
-        http.request(req)
-    });
-    let mut svc = ServiceBuilder::new()
-        .layer(CookieLayer::new(jar.clone()))
-        .service(inner);
+    let (mut svc, recorded) = recording(&jar);
 
     let mut req = get(addr, "/echo");
     req.headers_mut().append(COOKIE, "mine=1".parse().unwrap());
@@ -361,19 +373,7 @@ async fn concurrent_tasks_through_the_layer() {
 async fn empty_jar_joins_caller_lines_and_a_later_pass_adds_new_cookies_once() {
     let (addr, seen) = server().await;
     let jar = CookieJar::new();
-    let recorded: Arc<Mutex<Option<Recorded>>> = Arc::default();
-    let rec = recorded.clone();
-    let http = client();
-    let inner = service_fn(move |req: Request<Body>| {
-        *rec.lock().unwrap() = Some((
-            req.headers().clone(),
-            req.extensions().get::<UserCookie>().cloned(),
-        ));
-        http.request(req)
-    });
-    let mut svc = ServiceBuilder::new()
-        .layer(CookieLayer::new(jar.clone()))
-        .service(inner);
+    let (mut svc, recorded) = recording(&jar);
 
     let mut req = get(addr, "/echo");
     req.headers_mut().append(COOKIE, "mine=1".parse().unwrap());
