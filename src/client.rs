@@ -234,7 +234,15 @@ impl Service<Request<Body>> for HttpClient {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, mut req: Request<Body>) -> Self::Future {
+    fn call(&mut self, req: Request<Body>) -> Self::Future {
+        self.send(req)
+    }
+}
+
+impl HttpClient {
+    /// [`Service::call`] without `&mut self`: the pool and the proxy rules are shared, so a
+    /// session calls its client without cloning it per request.
+    pub(crate) fn send(&self, mut req: Request<Body>) -> ResponseFuture {
         let mut forwarded = false;
         if let Some(proxy) = (!self.proxies.is_empty())
             .then(|| self.proxies.intercept(req.uri()))

@@ -98,7 +98,24 @@ where
     }
 }
 
+/// The pooled client needs no `&mut self` to send and is always ready: called in place, with no
+/// clone per call.
+struct SharedClient(crate::HttpClient);
+
+impl ErasedService for SharedClient {
+    fn call(&self, req: Request<Body>) -> BoxServiceFuture {
+        Box::pin(self.0.send(req))
+    }
+}
+
 impl BoxService {
+    /// The session's own client, boxed without the per-call clone a generic service needs.
+    pub(crate) fn client(client: crate::HttpClient) -> BoxService {
+        BoxService {
+            inner: Arc::new(SharedClient(client)),
+        }
+    }
+
     /// Box `service` (response bodies turned into [`Body`]); the same as [`box_service`].
     pub fn new<S, ResB>(service: S) -> BoxService
     where
@@ -691,7 +708,7 @@ impl SessionBuilder {
         if let Some(e) = self.error {
             return Err(e);
         }
-        let client = box_service(self.client.build()?);
+        let client = BoxService::client(self.client.build()?);
         let mut base = crate::stack::mount_router(client, self.mounts);
         for layer in self.layers {
             base = layer(base);
