@@ -86,6 +86,9 @@ async fn server() -> (SocketAddr, Seen) {
 /// Headers and extension the inner service saw.
 type Recorded = (http::HeaderMap, Option<UserCookie>);
 
+/// Where [`recording`] keeps the last [`Recorded`].
+type Recording = Arc<Mutex<Option<Recorded>>>;
+
 type HttpClient = Client<HttpConnector, Body>;
 
 fn client() -> HttpClient {
@@ -104,9 +107,9 @@ fn recording(
     jar: &CookieJar,
 ) -> (
     impl Service<Request<Body>, Response = http::Response<hyper::body::Incoming>, Error = BoxError>,
-    Arc<Mutex<Option<Recorded>>>,
+    Recording,
 ) {
-    let recorded: Arc<Mutex<Option<Recorded>>> = Arc::default();
+    let recorded: Recording = Arc::default();
     let rec = recorded.clone();
     let http = client();
     let inner = service_fn(move |req: Request<Body>| {
