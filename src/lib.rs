@@ -99,7 +99,7 @@ pub use error::{Error, Result};
 pub use layers::retry::Retry;
 pub use layers::{Body, BoxError};
 pub use proxy::Proxy;
-pub use request::{IntoUrl, RequestBuilder};
+pub use request::{IntoUrl, Pending, RequestBuilder};
 pub use response::Response;
 pub use session::{
     box_service, BoxService, BoxServiceFuture, Session, SessionBuilder, SessionFuture,

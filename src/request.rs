@@ -390,10 +390,97 @@ impl RequestBuilder {
         self.parts.and_then(into_request).map(|(req, _)| req)
     }
 
-    /// Send the request through the session's stack.
-    pub async fn send(self) -> Result<Response, Error> {
-        let (req, url) = self.parts.and_then(into_request)?;
-        self.session.send(req, url).await
+    /// Send the request through the session's stack. Nothing happens until the returned future
+    /// is polled.
+    pub fn send(self) -> Pending {
+        Pending {
+            state: PendingState::Start {
+                builder: Some(self),
+            },
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`RequestBuilder::send`]: the [`Response`], or an [`Error`] carrying the
+    /// request's URL.
+    pub struct Pending {
+        #[pin]
+        state: PendingState,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = PendingProj]
+    enum PendingState {
+        Start {
+            builder: Option<RequestBuilder>,
+        },
+        Call {
+            #[pin]
+            call: crate::SessionFuture,
+            url: Option<Url>,
+        },
+        Done,
+    }
+}
+
+impl std::future::Future for Pending {
+    type Output = Result<Response, Error>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        use std::task::Poll;
+        let mut state = self.project().state;
+        loop {
+            match state.as_mut().project() {
+                PendingProj::Start { builder } => {
+                    let Some(builder) = builder.take() else {
+                        state.set(PendingState::Done);
+                        continue;
+                    };
+                    match builder.parts.and_then(into_request) {
+                        Ok((req, url)) => {
+                            let call = builder.session.stack_future(req);
+                            state.set(PendingState::Call {
+                                call,
+                                url: Some(url),
+                            });
+                        }
+                        Err(e) => {
+                            state.set(PendingState::Done);
+                            return Poll::Ready(Err(e));
+                        }
+                    }
+                }
+                PendingProj::Call { call, url } => {
+                    let out = std::task::ready!(call.poll(cx));
+                    let url = url.take();
+                    state.set(PendingState::Done);
+                    return Poll::Ready(match (out, url) {
+                        (Ok(resp), Some(url)) => Ok(Response::new(resp, url)),
+                        (Err(e), Some(url)) => Err(e.with_url(&url)),
+                        (Err(e), None) => Err(e),
+                        (Ok(_), None) => Err(Error::builder_msg(
+                            "request future polled in an invalid state",
+                        )),
+                    });
+                }
+                PendingProj::Done => {
+                    return Poll::Ready(Err(Error::builder_msg(
+                        "request future polled after completion",
+                    )))
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Pending {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pending").finish_non_exhaustive()
     }
 }
 

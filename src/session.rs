@@ -294,14 +294,18 @@ impl Session {
     }
 
     pub(crate) async fn send(&self, req: Request<Body>, url: Url) -> Result<Response, Error> {
-        let call = SessionFuture {
+        match self.stack_future(req).await {
+            Ok(resp) => Ok(Response::new(resp, url)),
+            Err(e) => Err(e.with_url(&url)),
+        }
+    }
+
+    /// The stack's future for `req`, errors typed (without a URL: the caller adds its own).
+    pub(crate) fn stack_future(&self, req: Request<Body>) -> SessionFuture {
+        SessionFuture {
             call: Some(self.call_future(req)),
             url: None,
             error: None,
-        };
-        match call.await {
-            Ok(resp) => Ok(Response::new(resp, url)),
-            Err(e) => Err(e.with_url(&url)),
         }
     }
 

@@ -467,3 +467,22 @@ async fn repeated_urls_are_sent_as_given_whatever_the_session_kept() {
     }
     assert_eq!(echo(session.get(&url)).await.header("authorization"), None);
 }
+
+#[tokio::test]
+async fn send_is_lazy_until_polled() {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let server = TestServer::http(echo_router(log.clone())).await;
+    let session = Session::new();
+    let dropped = session.get(server.url("/never")).send();
+    let pending = session.get(server.url("/later")).send();
+    tokio::task::yield_now().await;
+    drop(dropped);
+    assert!(
+        log.lock().unwrap().is_empty(),
+        "nothing sent before polling"
+    );
+    let resp = pending.await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let seen: Vec<String> = log.lock().unwrap().iter().map(|s| s.uri.clone()).collect();
+    assert_eq!(seen, ["/later"]);
+}
