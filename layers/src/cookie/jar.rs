@@ -190,7 +190,13 @@ impl CookieJar {
     /// relative one). A URI already in canonical form (lowercase host, dotted-quad IPv4, no dot
     /// segments: what the tower-requests facade sends) is used without parsing a URL.
     pub fn cookie_header_for_uri(&self, uri: &http::Uri) -> Option<HeaderValue> {
-        with_uri_origin(uri, |origin| self.header_for(origin, SystemTime::now())).flatten()
+        let mut store = self.lock();
+        // An empty jar (a fresh session, a cookie-less API) needs no origin at all.
+        if store.len() == 0 {
+            return None;
+        }
+        let s = with_uri_origin(uri, |origin| store.header_for(origin, SystemTime::now()))??;
+        HeaderValue::from_maybe_shared(bytes::Bytes::from(s)).ok()
     }
 
     pub(crate) fn cookie_header_at(&self, url: &Url, now: SystemTime) -> Option<HeaderValue> {
