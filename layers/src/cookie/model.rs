@@ -120,6 +120,15 @@ impl Cookie {
     }
 
     /// `name=value`, or the bare value for a name-less cookie.
+    /// The length [`write_pair`](Self::write_pair) writes.
+    pub(crate) fn pair_len(&self) -> usize {
+        if self.name.is_empty() {
+            self.value.len()
+        } else {
+            self.name.len() + 1 + self.value.len()
+        }
+    }
+
     pub(crate) fn write_pair(&self, out: &mut String) {
         if !self.name.is_empty() {
             out.push_str(&self.name);

@@ -47,6 +47,19 @@ fn host_and_parents<'a>(host: &'a str, is_ip: bool) -> impl Iterator<Item = &'a 
     })
 }
 
+/// `name=value; name=value` for the cookies in order, in a string allocated once.
+fn cookie_header<'a>(found: impl Iterator<Item = &'a Stored> + Clone) -> String {
+    let len: usize = found.clone().map(|s| s.cookie.pair_len() + 2).sum();
+    let mut out = String::with_capacity(len);
+    for (i, s) in found.enumerate() {
+        if i > 0 {
+            out.push_str("; ");
+        }
+        s.cookie.write_pair(&mut out);
+    }
+    out
+}
+
 impl Store {
     pub(crate) fn new(limits: CookieLimits) -> Store {
         Store {
@@ -181,7 +194,12 @@ impl Store {
     /// then earliest creation.
     pub(crate) fn header_for(&mut self, origin: &Origin<'_>, now: SystemTime) -> Option<String> {
         self.purge_expired(now);
-        let mut found: Vec<&Stored> = Vec::new();
+        // Matches are gathered on the stack (a request rarely matches more than a few cookies);
+        // past `INLINE` they spill into a Vec.
+        const INLINE: usize = 16;
+        let mut inline: [Option<&Stored>; INLINE] = [None; INLINE];
+        let mut n = 0;
+        let mut spill: Vec<&Stored> = Vec::new();
         for (i, domain) in host_and_parents(origin.host, origin.is_ip).enumerate() {
             let Some(bucket) = self.buckets.get(domain) else {
                 continue;
@@ -194,21 +212,29 @@ impl Store {
                 {
                     continue;
                 }
-                found.push(s);
+                if n < INLINE {
+                    inline[n] = Some(s);
+                } else {
+                    if spill.is_empty() {
+                        spill.extend(inline.iter().flatten());
+                    }
+                    spill.push(s);
+                }
+                n += 1;
             }
         }
-        if found.is_empty() {
+        if n == 0 {
             return None;
         }
-        found.sort_unstable_by_key(|s| (Reverse(s.cookie.path.len()), s.seq));
-        let mut out = String::with_capacity(found.len() * 32);
-        for (i, s) in found.iter().enumerate() {
-            if i > 0 {
-                out.push_str("; ");
-            }
-            s.cookie.write_pair(&mut out);
+        let order = |s: &Stored| (Reverse(s.cookie.path.len()), s.seq);
+        if spill.is_empty() {
+            let found = &mut inline[..n];
+            found.sort_unstable_by_key(|s| s.map(order));
+            Some(cookie_header(found.iter().flatten().copied()))
+        } else {
+            spill.sort_unstable_by_key(|s| order(s));
+            Some(cookie_header(spill.iter().copied()))
         }
-        Some(out)
     }
 
     /// All cookies in creation order.

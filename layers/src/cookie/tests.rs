@@ -507,3 +507,26 @@ fn expires_capped_at_400_days() {
     let exp = jar.iter().next().unwrap().expires().unwrap();
     assert!(exp <= SystemTime::now() + Duration::from_secs(400 * 86400 + 5));
 }
+
+/// More matches than the store gathers on the stack (16): same order rules, same header.
+#[test]
+fn header_order_holds_past_the_inline_matches() {
+    let jar = CookieJar::new();
+    let u = url("http://example.com/a/b/c");
+    let paths = ["/", "/a", "/a/b", "/a/b/c"];
+    let mut expected: Vec<(usize, usize, String)> = Vec::new();
+    for i in 0..40 {
+        let path = paths[i % paths.len()];
+        jar.insert_raw(&format!("k{i}=v{i}; Path={path}"), &u)
+            .unwrap();
+        expected.push((path.len(), i, format!("k{i}=v{i}")));
+    }
+    // Longest path first, then earliest creation.
+    expected.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let want: Vec<String> = expected.into_iter().map(|e| e.2).collect();
+    assert_eq!(jar.cookie_header(&u).unwrap(), want.join("; ").as_str());
+    // A request that matches fewer than 16 (only the ten Path=/ cookies): the inline path.
+    let few = url("http://example.com/x");
+    let want: Vec<String> = (0..40).step_by(4).map(|i| format!("k{i}=v{i}")).collect();
+    assert_eq!(jar.cookie_header(&few).unwrap(), want.join("; ").as_str());
+}
