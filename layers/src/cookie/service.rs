@@ -74,10 +74,15 @@ fn joined_cookie_header(headers: &http::HeaderMap) -> Option<HeaderValue> {
     }
 }
 
+/// Replaces every Cookie line with `value` (or removes them all).
 fn set_cookie_header(headers: &mut http::HeaderMap, value: Option<HeaderValue>) {
-    headers.remove(COOKIE);
-    if let Some(v) = value {
-        headers.insert(COOKIE, v);
+    match value {
+        Some(v) => {
+            headers.insert(COOKIE, v);
+        }
+        None => {
+            headers.remove(COOKIE);
+        }
     }
 }
 
