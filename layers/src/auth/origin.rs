@@ -16,18 +16,11 @@ impl Origin {
     /// The origin of an absolute `http`/`https` URI (`None` for relative URIs, other schemes
     /// without an explicit port, or URIs without a host).
     pub fn from_uri(uri: &Uri) -> Option<Origin> {
-        let scheme = uri.scheme_str()?.to_ascii_lowercase();
-        let host = uri.host()?.to_ascii_lowercase();
-        if host.is_empty() {
-            return None;
-        }
-        let port = match (uri.port_u16(), scheme.as_str()) {
-            (Some(port), _) => port,
-            (None, "http") => 80,
-            (None, "https") => 443,
-            (None, _) => return None,
-        };
-        Some(Origin { scheme, host, port })
+        OriginRef::from_uri(uri).map(|o| Origin {
+            scheme: o.scheme.to_ascii_lowercase(),
+            host: o.host.to_ascii_lowercase(),
+            port: o.port,
+        })
     }
 
     /// The scheme, lowercase.
@@ -48,12 +41,7 @@ impl Origin {
     /// Whether credentials given for `self` may be sent to `target`: same origin, or the
     /// `http` → `https` upgrade of the same host on the default ports (like requests).
     pub fn allows(&self, target: &Origin) -> bool {
-        self == target
-            || (self.host == target.host
-                && self.scheme == "http"
-                && self.port == 80
-                && target.scheme == "https"
-                && target.port == 443)
+        self.as_ref().allows(&target.as_ref())
     }
 }
 
@@ -68,7 +56,7 @@ impl Origin {
 }
 
 /// An [`Origin`] borrowed from a URI, compared case-insensitively: the per-request check needs
-/// no allocation.
+/// no allocation. The one place the origin rules live; [`Origin`] is its owned, lowercased form.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct OriginRef<'a> {
     scheme: &'a str,

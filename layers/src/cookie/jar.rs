@@ -65,6 +65,11 @@ pub fn parse_set_cookie(value: &HeaderValue, url: &Url) -> Result<Cookie, Cookie
     )
 }
 
+/// The store's Cookie string as a header value, without copying it.
+fn header_value(s: String) -> Option<HeaderValue> {
+    HeaderValue::from_maybe_shared(bytes::Bytes::from(s)).ok()
+}
+
 impl CookieJar {
     /// An empty jar with the default [`CookieLimits`].
     pub fn new() -> CookieJar {
@@ -196,17 +201,12 @@ impl CookieJar {
             return None;
         }
         let s = with_uri_origin(uri, |origin| store.header_for(origin, SystemTime::now()))??;
-        HeaderValue::from_maybe_shared(bytes::Bytes::from(s)).ok()
+        header_value(s)
     }
 
     pub(crate) fn cookie_header_at(&self, url: &Url, now: SystemTime) -> Option<HeaderValue> {
         let origin = Origin::from_url(url).ok()?;
-        self.header_for(&origin, now)
-    }
-
-    fn header_for(&self, origin: &Origin<'_>, now: SystemTime) -> Option<HeaderValue> {
-        let s = self.lock().header_for(origin, now)?;
-        HeaderValue::from_maybe_shared(bytes::Bytes::from(s)).ok()
+        header_value(self.lock().header_for(&origin, now)?)
     }
 
     /// The value of a cookie named `name` (any domain and path). When several cookies share the
