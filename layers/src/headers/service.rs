@@ -60,7 +60,13 @@ where
         let defaults = self.headers.load();
         if !defaults.is_empty() {
             if req.extensions().get::<WithoutHeaders>().is_none() {
-                add_defaults(req.headers_mut(), &defaults, None);
+                if req.headers().is_empty() {
+                    // Every default applies: a copy of the map is cheaper than hashing and
+                    // inserting each name (the common `session.get(url)` with no headers).
+                    *req.headers_mut() = HeaderMap::clone(&defaults);
+                } else {
+                    add_defaults(req.headers_mut(), &defaults, None);
+                }
             } else {
                 let (mut parts, body) = req.into_parts();
                 let without = parts.extensions.get::<WithoutHeaders>();

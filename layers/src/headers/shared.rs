@@ -19,6 +19,17 @@ pub fn default_headers() -> HeaderMap {
     headers
 }
 
+/// Free room kept in the stored defaults' index table. A request with no headers of its own gets
+/// a copy of the defaults (the index table is copied at its size), and layers below then add a
+/// few headers (`Accept-Encoding` by the decompression layer when absent, `Cookie`,
+/// `Authorization`): with this room none of them grows and rehashes the copy.
+const ROOM: usize = 4;
+
+fn with_room(mut headers: HeaderMap) -> HeaderMap {
+    headers.reserve(ROOM);
+    headers
+}
+
 /// A handle to a set of default headers, shared by every clone (one `Arc` inside).
 ///
 /// Writers copy the map on write (only when a reader still holds the previous snapshot);
@@ -32,7 +43,7 @@ impl SharedHeaders {
     /// A handle holding `headers`.
     pub fn new(headers: HeaderMap) -> Self {
         SharedHeaders {
-            inner: Arc::new(RwLock::new(Arc::new(headers))),
+            inner: Arc::new(RwLock::new(Arc::new(with_room(headers)))),
         }
     }
 
@@ -48,7 +59,10 @@ impl SharedHeaders {
 
     fn update<R>(&self, f: impl FnOnce(&mut HeaderMap) -> R) -> R {
         let mut guard = self.inner.write().unwrap_or_else(PoisonError::into_inner);
-        f(Arc::make_mut(&mut guard))
+        let map = Arc::make_mut(&mut guard);
+        let out = f(map);
+        map.reserve(ROOM);
+        out
     }
 
     /// Sets `name` to `value` (replacing every previous value), returning the previous first value.
@@ -105,7 +119,7 @@ impl SharedHeaders {
 
     /// Replaces all the defaults with `headers`.
     pub fn replace(&self, headers: HeaderMap) {
-        *self.inner.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(headers);
+        *self.inner.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(with_room(headers));
     }
 
     /// Removes all the defaults.
