@@ -209,18 +209,15 @@ async fn history_and_effective_uri() {
     );
     assert_eq!(text(res).await, "redirect body");
 
-    // No redirect: empty history, effective URI = request URI.
+    // No redirect: the response says nothing about redirects (its URI is the request's).
     let res = call(
         &mut svc,
         Request::get("http://h.test/z").body(Body::empty()).unwrap(),
     )
     .await
     .unwrap();
-    assert!(res.extensions().get::<History>().unwrap().is_empty());
-    assert_eq!(
-        res.extensions().get::<EffectiveUri>().unwrap().0,
-        "http://h.test/z"
-    );
+    assert!(res.extensions().get::<History>().is_none());
+    assert!(res.extensions().get::<EffectiveUri>().is_none());
 }
 
 async fn text(res: Response<Body>) -> String {
@@ -265,7 +262,7 @@ async fn disabled_returns_the_3xx() {
     .await
     .unwrap();
     assert_eq!(res.status(), 302);
-    assert!(res.extensions().get::<History>().unwrap().is_empty());
+    assert!(res.extensions().get::<History>().is_none());
     assert_eq!(sent(&log).len(), 1);
 }
 

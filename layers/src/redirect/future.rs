@@ -72,11 +72,16 @@ where
             let location = match res.headers().get(LOCATION) {
                 Some(location) if st.follow && policy::is_redirect(status) => location,
                 _ => {
-                    let ext = res.extensions_mut();
-                    ext.insert(History(mem::take(&mut st.history)));
-                    ext.insert(EffectiveUri(redact_uri(&st.uri)));
-                    if let Some(fragment) = st.fragment.take() {
-                        ext.insert(Fragment(fragment));
+                    // Only a redirected response says where it ended: without a hop the final
+                    // URI is the request's own, and the four allocations of these extensions
+                    // would be paid by every call for nothing.
+                    if !st.history.is_empty() {
+                        let ext = res.extensions_mut();
+                        ext.insert(History(mem::take(&mut st.history)));
+                        ext.insert(EffectiveUri(redact_uri(&st.uri)));
+                        if let Some(fragment) = st.fragment.take() {
+                            ext.insert(Fragment(fragment));
+                        }
                     }
                     return Poll::Ready(Ok(res));
                 }

@@ -30,8 +30,8 @@ impl FollowRedirectLayer {
         self
     }
 
-    /// Follows no redirects: 3xx responses are returned as they are (they still get an empty
-    /// [`History`](super::History) and an [`EffectiveUri`](super::EffectiveUri)).
+    /// Follows no redirects: 3xx responses are returned as they are (with no
+    /// [`History`](super::History) or [`EffectiveUri`](super::EffectiveUri): nothing was followed).
     pub fn disabled(mut self) -> Self {
         self.follow = false;
         self

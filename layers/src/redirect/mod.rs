@@ -21,9 +21,11 @@
 //!   Layers below (auth, cookies) decide again on every hop.
 //! * Every hop carries the original request's extensions, plus [`OriginalUri`] (the URI of the
 //!   call's first request), which the auth layer uses to keep credentials on their origin.
-//! * Every response that went through the layer carries a [`History`] (one [`Hop`] per 3xx
-//!   followed, maybe none) and the [`EffectiveUri`] (final URI); [`Fragment`] when the final URL
-//!   has one. The bodies of followed 3xx responses are dropped unread.
+//! * A response reached through redirects carries a [`History`] (one [`Hop`] per 3xx followed)
+//!   and the [`EffectiveUri`] (final URI), plus [`Fragment`] when the final URL has one. A
+//!   response that followed no redirect carries none of them: its URI is the request's own
+//!   (read them with that fallback, as for [`OriginalUri`]). The bodies of followed 3xx
+//!   responses are dropped unread.
 //!
 //! # Why not tower-http's `FollowRedirect`
 //!

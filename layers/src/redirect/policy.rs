@@ -18,14 +18,15 @@ use super::error::{redact_str, redact_uri, RedirectError};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OriginalUri(pub Uri);
 
-/// Response extension: the URI of the request that produced this response (the final URL).
+/// Response extension: the URI of the request that produced this response (the final URL), on
+/// responses reached through at least one redirect (otherwise it is the request's URI).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EffectiveUri(pub Uri);
 
 /// URL fragment (without `#`). `http::Uri` cannot hold fragments, so:
 /// as a request extension, the fragment of the URL the caller asked for (carried over redirects
-/// whose `Location` has none); as a response extension, the fragment of the final URL, when it
-/// has one.
+/// whose `Location` has none); as a response extension, the fragment of the final URL of a
+/// redirected response, when it has one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fragment(pub String);
 
@@ -41,7 +42,8 @@ pub struct Hop {
 }
 
 /// Response extension: the redirects followed to get this response, in order (requests'
-/// `Response.history`). Present, maybe empty, on every response that went through the layer.
+/// `Response.history`). Present on responses reached through at least one redirect; absent
+/// means none was followed.
 #[derive(Clone, Debug, Default)]
 pub struct History(pub Vec<Hop>);
 
