@@ -237,26 +237,55 @@ async fn caller_cookie_merged_first_and_never_duplicated() {
     assert_eq!(last_seen(&seen).as_deref(), Some("mine=1; also=2; sid=abc"));
 
     let (headers, ext) = recorded.lock().unwrap().take().unwrap();
-    let ext = ext.expect("the layer records the caller's cookie");
-    assert_eq!(ext.0.as_ref().unwrap(), "mine=1; also=2");
+    assert_eq!(ext, None, "the layer inserts no extension");
 
-    // Second pass of the same request (extension present): rebuilt, not appended.
+    // The same request again, as the inner service saw it, after the jar got a cookie: only
+    // the pair the header lacks is added.
     jar.insert_raw("new=3", &Url::parse(&format!("http://{addr}/")).unwrap())
         .unwrap();
     let mut again = get(addr, "/next");
     *again.headers_mut() = headers.clone();
-    again.extensions_mut().insert(ext.clone());
     svc.ready().await.unwrap().call(again).await.unwrap();
     assert_eq!(
         last_seen(&seen).as_deref(),
         Some("mine=1; also=2; sid=abc; new=3")
     );
 
+    // A caller that writes a jar cookie by hand does not get it twice.
+    let mut req = get(addr, "/echo");
+    req.headers_mut()
+        .insert(COOKIE, "new=3;mine=1 ; sid=abc".parse().unwrap());
+    svc.ready().await.unwrap().call(req).await.unwrap();
+    assert_eq!(last_seen(&seen).as_deref(), Some("new=3;mine=1 ; sid=abc"));
+    // A different value is not the same pair: both are sent, the caller's first.
+    let mut req = get(addr, "/echo");
+    req.headers_mut()
+        .insert(COOKIE, "sid=mine".parse().unwrap());
+    svc.ready().await.unwrap().call(req).await.unwrap();
+    assert_eq!(
+        last_seen(&seen).as_deref(),
+        Some("sid=mine; sid=abc; new=3")
+    );
+
+    // With `UserCookie` the header is rebuilt: the caller's part + the jar's cookies now (a
+    // changed value replaces the old one instead of following it).
+    jar.insert_raw("sid=xyz", &Url::parse(&format!("http://{addr}/")).unwrap())
+        .unwrap();
+    let ext = UserCookie(Some("mine=1; also=2".parse().unwrap()));
+    let mut again = get(addr, "/next");
+    *again.headers_mut() = headers;
+    again.extensions_mut().insert(ext.clone());
+    svc.ready().await.unwrap().call(again).await.unwrap();
+    assert_eq!(
+        last_seen(&seen).as_deref(),
+        Some("mine=1; also=2; sid=xyz; new=3")
+    );
+
     // A hop whose Cookie header the redirect layer removed: the caller's part stays out.
     let mut hop = get(addr, "/cross");
     hop.extensions_mut().insert(ext);
     svc.ready().await.unwrap().call(hop).await.unwrap();
-    assert_eq!(last_seen(&seen).as_deref(), Some("sid=abc; new=3"));
+    assert_eq!(last_seen(&seen).as_deref(), Some("sid=xyz; new=3"));
 }
 
 #[tokio::test]
@@ -385,7 +414,7 @@ async fn empty_jar_joins_caller_lines_and_a_later_pass_adds_new_cookies_once() {
     assert_eq!(last_seen(&seen).as_deref(), Some("mine=1; also=2"));
     let (headers, ext) = recorded.lock().unwrap().take().unwrap();
     assert_eq!(headers.get_all(COOKIE).iter().count(), 1, "one Cookie line");
-    assert_eq!(ext, None, "the jar added nothing: nothing to record");
+    assert_eq!(ext, None, "the layer inserts no extension");
 
     // A later pass of that request after the jar got a cookie: the header is the caller's,
     // the jar's cookie is added once.

@@ -70,12 +70,14 @@
 //! costs one hash lookup per label of the host, whatever the jar's size.
 //!
 //! # Redirects and retries
-//! The layer records the caller's own Cookie header in a [`UserCookie`] request extension the
-//! first time it sees a request. A redirect layer above copies extensions onto each hop and
-//! removes the Cookie header on cross-origin hops; on such a later pass the header is rebuilt as
-//! the recorded caller part (only if the request still has a Cookie header) followed by the
-//! jar's cookies for the new URL, so jar cookies are never added twice and cookies set by a 3xx
-//! response are sent on the next hop.
+//! A redirect layer above this one (this crate's, or tower-http's) builds each hop from the
+//! request as it was before this layer, so every hop comes through here without jar cookies:
+//! it gets the jar's cookies for its own URL, including cookies a 3xx just set. A retry layer
+//! below replays the header as this layer built it. The caller's own Cookie header comes first
+//! and the jar adds only the `name=value` pairs it does not already carry: a request that passes
+//! the layer again (a second layer sharing the jar, a request re-sent as it was seen below)
+//! gets no pair twice. A caller that needs the header rebuilt instead (the caller's part + the
+//! jar's cookies now) marks its part with [`UserCookie`].
 #![cfg_attr(
     feature = "persist",
     doc = "\n# Persistence\nWith the `persist` feature: [`CookieJar::save_json`], [`CookieJar::load_json`], \

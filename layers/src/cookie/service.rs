@@ -10,16 +10,16 @@ use super::future::ResponseFuture;
 use super::jar::CookieJar;
 use crate::BoxError;
 
-/// Request extension holding the Cookie header the *caller* set, recorded the first time a
-/// request passes a [`CookieService`] that adds cookies from its jar (`None`: the caller set
-/// none). When the jar adds nothing the extension is not inserted: the header is then all the
-/// caller's, which is what a later pass reads it as.
+/// Request extension naming which part of a request's Cookie header is the *caller's*
+/// (`None`: the caller set none), for a request that passes a [`CookieService`] more than once.
 ///
-/// A redirect layer above copies the original request's extensions onto each hop, so on later
-/// hops the service knows which part of the Cookie header is the caller's and which came from
-/// the jar: it rebuilds the header as caller part + current jar cookies instead of appending jar
-/// cookies again. When the redirect layer removed the Cookie header (cross-origin hop), the
-/// caller's part is not restored.
+/// The layer never inserts it (that would cost every request an extension map). Without it, a
+/// pass adds only the jar's `name=value` pairs the header does not already carry, so a request
+/// whose header this layer (or one sharing its jar) already filled gets no pair twice. Set it
+/// when a later pass must *rebuild* the header instead, as caller part + the jar's cookies now
+/// (a cookie whose value changed in between is then sent with its new value only). The caller
+/// part is dropped when the request carries no Cookie header any more (a redirect layer removes
+/// it on cross-origin hops).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UserCookie(pub Option<HeaderValue>);
 
@@ -86,15 +86,41 @@ fn set_cookie_header(headers: &mut http::HeaderMap, value: Option<HeaderValue>) 
     }
 }
 
+/// The caller's part followed by the jar's pairs it does not already carry (exact
+/// `name=value` matches; a caller that wrote a jar cookie by hand, or a header this layer
+/// filled on an earlier pass, gets no duplicate).
 fn merge(user: Option<&HeaderValue>, jar: Option<HeaderValue>) -> Option<HeaderValue> {
     match (user, jar) {
         (None, jar) => jar,
         (Some(u), None) => Some(u.clone()),
         (Some(u), Some(j)) => {
-            let mut buf = Vec::with_capacity(u.len() + 2 + j.len());
-            buf.extend_from_slice(u.as_bytes());
-            buf.extend_from_slice(b"; ");
-            buf.extend_from_slice(j.as_bytes());
+            let ub = u.as_bytes();
+            let trim =
+                |p: &[u8]| -> usize { p.iter().take_while(|&&b| b == b' ' || b == b'\t').count() };
+            let has = |pair: &[u8]| {
+                ub.split(|&b| b == b';').any(|p| {
+                    let p = &p[trim(p)..];
+                    let end = p.len()
+                        - p.iter()
+                            .rev()
+                            .take_while(|&&b| b == b' ' || b == b'\t')
+                            .count();
+                    &p[..end] == pair
+                })
+            };
+            let mut buf = Vec::with_capacity(ub.len() + 2 + j.len());
+            buf.extend_from_slice(ub);
+            // The jar's header is `pair; pair; ...` (a pair holds no ';').
+            for pair in j.as_bytes().split(|&b| b == b';') {
+                let pair = &pair[trim(pair)..];
+                if !pair.is_empty() && !has(pair) {
+                    buf.extend_from_slice(b"; ");
+                    buf.extend_from_slice(pair);
+                }
+            }
+            if buf.len() == ub.len() {
+                return Some(u.clone());
+            }
             HeaderValue::from_bytes(&buf).ok()
         }
     }
@@ -120,9 +146,9 @@ where
         if absolute {
             let jar_part = self.jar.cookie_header_for_uri(req.uri());
             match req.extensions().get::<UserCookie>() {
-                // A later pass (redirect hop, replay) of a request whose header this layer
-                // already filled: rebuild it as the caller's part + the jar's cookies now. The
-                // caller's part survives only while the request still carries a Cookie header.
+                // The caller said which part is theirs: rebuild the header as that part + the
+                // jar's cookies now. The caller's part survives only while the request still
+                // carries a Cookie header.
                 Some(UserCookie(stored)) => {
                     let user = if req.headers().contains_key(COOKIE) {
                         stored.clone()
@@ -131,23 +157,28 @@ where
                     };
                     set_cookie_header(req.headers_mut(), merge(user.as_ref(), jar_part));
                 }
-                // First pass. Only when the jar adds something is the caller's part recorded:
-                // a header the jar added nothing to is all the caller's on any later pass too.
-                None => match jar_part {
-                    Some(jar_part) => {
-                        let user = joined_cookie_header(req.headers());
-                        let header = merge(user.as_ref(), Some(jar_part));
-                        req.extensions_mut().insert(UserCookie(user));
-                        set_cookie_header(req.headers_mut(), header);
-                    }
-                    // Several Cookie lines from the caller still become one (RFC 6265 5.4).
-                    None => {
-                        if req.headers().get_all(COOKIE).iter().nth(1).is_some() {
+                None => {
+                    let mut lines = req.headers().get_all(COOKIE).iter();
+                    let (has_user, several) = (lines.next().is_some(), lines.next().is_some());
+                    match (has_user, jar_part) {
+                        // The common case: the jar's header as it is.
+                        (false, Some(jar_part)) => {
+                            req.headers_mut().insert(COOKIE, jar_part);
+                        }
+                        (false, None) => {}
+                        // Several Cookie lines from the caller become one (RFC 6265 5.4).
+                        (true, None) if several => {
                             let user = joined_cookie_header(req.headers());
                             set_cookie_header(req.headers_mut(), user);
                         }
+                        (true, None) => {}
+                        (true, Some(jar_part)) => {
+                            let user = joined_cookie_header(req.headers());
+                            let header = merge(user.as_ref(), Some(jar_part));
+                            set_cookie_header(req.headers_mut(), header);
+                        }
                     }
-                },
+                }
             }
         }
         let uri = absolute.then(|| req.uri().clone());
