@@ -21,6 +21,9 @@ use tower_requests::layers::timeout::{TimeoutLayer, TotalTimeoutLayer};
 use tower_requests::{Body, BoxService, Retry, Session, Url};
 
 const URL: &str = "http://127.0.0.1/x";
+/// Another path on the same host: alternating with [`URL`], every call misses the cookie
+/// header the jar keeps for the last URI.
+const URL2: &str = "http://127.0.0.1/y";
 
 fn mock(
 ) -> impl Service<Request<Body>, Response = Response<Body>, Error = Infallible, Future = impl Send>
@@ -31,10 +34,6 @@ fn mock(
     tower::service_fn(|_req: Request<Body>| async { Ok(Response::new(Body::from("ok"))) })
 }
 
-fn request() -> Request<Body> {
-    Request::get(URL).body(Body::empty()).unwrap()
-}
-
 async fn once<S, B>(svc: &S)
 where
     S: Service<Request<Body>, Response = Response<B>> + Clone,
@@ -42,7 +41,18 @@ where
     B: http_body::Body,
     B::Error: std::fmt::Debug,
 {
-    let resp = svc.clone().oneshot(request()).await.unwrap();
+    once_at(svc, URL).await
+}
+
+async fn once_at<S, B>(svc: &S, url: &str)
+where
+    S: Service<Request<Body>, Response = Response<B>> + Clone,
+    S::Error: std::fmt::Debug,
+    B: http_body::Body,
+    B::Error: std::fmt::Debug,
+{
+    let req = Request::get(url).body(Body::empty()).unwrap();
+    let resp = svc.clone().oneshot(req).await.unwrap();
     let body = resp.into_body().collect().await.unwrap().to_bytes();
     assert_eq!(&body[..], b"ok");
 }
@@ -77,6 +87,14 @@ fn layers(c: &mut Criterion) {
         jar.set(name, "value", &url).unwrap();
     }
     bench!("cookies_3", CookieLayer::new(jar.clone()).layer(mock()));
+    let svc = CookieLayer::new(jar.clone()).layer(mock());
+    let mut i = 0u64;
+    g.bench_function("cookies_3_alternating_paths", |b| {
+        b.to_async(&rt).iter(|| {
+            i += 1;
+            once_at(&svc, if i % 2 == 0 { URL } else { URL2 })
+        })
+    });
     bench!(
         "retry_disabled",
         RetryLayer::new(Retry::disabled()).layer(mock())
@@ -248,6 +266,20 @@ fn profile(spec: &str) {
                     }
                     run!(CookieLayer::new(jar).layer(mock()))
                 }
+                "cookies_3_alternating_paths" => {
+                    let jar = CookieJar::new();
+                    let url = Url::parse(URL).unwrap();
+                    for name in ["a", "b", "c"] {
+                        jar.set(name, "value", &url).unwrap();
+                    }
+                    let svc = CookieLayer::new(jar).layer(mock());
+                    rt.block_on(async {
+                        for i in 0..n {
+                            once_at(&svc, if i % 2 == 0 { URL } else { URL2 }).await;
+                        }
+                    });
+                    return;
+                }
                 "retry_disabled" => run!(RetryLayer::new(Retry::disabled()).layer(mock())),
                 "retry_total_3" => run!(RetryLayer::new(Retry::new().total(3)).layer(mock())),
                 "timeout_attempt" => run!(TimeoutLayer::new(Duration::from_secs(30)).layer(mock())),
@@ -258,7 +290,7 @@ fn profile(spec: &str) {
                 "decompression" => run!(DecompressionLayer::new().layer(mock())),
                 other => panic!(
                     "unknown variant {other}: facade, full, full_no_mount, full_cookies_3, bare, default_headers, \
-                     auth_basic, cookies_3, retry_disabled, retry_total_3, timeout_attempt, \
+                     auth_basic, cookies_3, cookies_3_alternating_paths, retry_disabled, retry_total_3, timeout_attempt, \
                      timeout_total, follow_redirect, decompression"
                 ),
             }

@@ -251,6 +251,29 @@ proptest! {
         }
     }
 
+    /// The header the jar keeps for the last URI always equals a fresh lookup, whatever
+    /// happened to the jar in between (inserts, deletions, removals, other URIs).
+    #[test]
+    fn kept_header_equals_a_fresh_lookup(
+        urls in proptest::collection::vec(url(), 1..4),
+        ops in proptest::collection::vec((0u8..4, 0usize..4, set_cookie_line()), 1..24),
+    ) {
+        let jar = CookieJar::new();
+        for (op, i, line) in ops {
+            let u = &urls[i % urls.len()];
+            match op {
+                0 => { let _ = jar.insert_raw(&line, u); }
+                1 => { let _ = jar.insert_raw(&format!("{line}; Max-Age=0"), u); }
+                2 => { jar.remove(line.split('=').next().unwrap_or("")); }
+                _ => {}
+            }
+            let uri: http::Uri = match u.as_str().parse() { Ok(uri) => uri, Err(_) => continue };
+            for _ in 0..2 {
+                prop_assert_eq!(jar.cookie_header_for_uri(&uri), jar.cookie_header(u), "{}", u);
+            }
+        }
+    }
+
     #[test]
     fn arbitrary_header_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..64), u in url()) {
         if let Ok(v) = HeaderValue::from_bytes(&bytes) {

@@ -200,8 +200,7 @@ impl CookieJar {
         if store.len() == 0 {
             return None;
         }
-        let s = with_uri_origin(uri, |origin| store.header_for(origin, SystemTime::now()))??;
-        header_value(s)
+        store.header_for_uri(uri, SystemTime::now())
     }
 
     pub(crate) fn cookie_header_at(&self, url: &Url, now: SystemTime) -> Option<HeaderValue> {

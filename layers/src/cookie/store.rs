@@ -8,12 +8,15 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use http::{HeaderValue, Uri};
+
 use super::error::CookieError;
 use super::model::{Cookie, CookieLimits};
-use super::parse::{domain_match, path_match, Origin};
+use super::parse::{domain_match, path_match, with_uri_origin, Origin};
 
 #[derive(Debug)]
 pub(crate) struct Stored {
@@ -29,6 +32,56 @@ pub(crate) struct Store {
     by_expiry: BTreeSet<(SystemTime, u64)>,
     next_seq: u64,
     pub limits: CookieLimits,
+    last: LastHeader,
+}
+
+/// The Cookie header last built for a request URI, reused while the store is unchanged: a
+/// session calling the same endpoint again (polling, an RPC or GraphQL URL) then pays a compare
+/// and a reference count instead of an origin parse, a lookup and a string. Any change to the
+/// store (an insert, a removal, an expiry) forgets it. The header is kept from the second call
+/// for a URI on (the first only records the URI), so a session that never repeats a URI does
+/// not pay for keeping headers it will not reuse.
+#[derive(Default)]
+struct LastHeader {
+    /// The URI last asked for with the store as it is (its scheme, authority and path are the
+    /// key; a clone shares the URI's bytes, and the facade's requests to one URL share them
+    /// too, so the compare is often a pointer compare).
+    uri: Option<Uri>,
+    /// `Some` once the same URI came twice in a row, the store unchanged in between.
+    value: Option<Option<HeaderValue>>,
+}
+
+impl fmt::Debug for LastHeader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The header holds cookie values: say only whether one is kept.
+        f.debug_struct("LastHeader")
+            .field("kept", &self.value.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Equal strings, by address and length first.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && (a.as_ptr() == b.as_ptr() || a == b)
+}
+
+impl LastHeader {
+    fn matches(&self, uri: &Uri) -> bool {
+        let Some(last) = &self.uri else {
+            return false;
+        };
+        let (Some(a), Some(b)) = (last.authority(), uri.authority()) else {
+            return false;
+        };
+        same(a.as_str(), b.as_str())
+            && same(last.path(), uri.path())
+            && last.scheme_str() == uri.scheme_str()
+    }
+
+    fn forget(&mut self) {
+        self.uri = None;
+        self.value = None;
+    }
 }
 
 /// Iterates `host` and its parent domains (`a.b.c`, `b.c`, `c`); IP hosts have no parents.
@@ -86,6 +139,7 @@ impl Store {
     }
 
     fn remove_from_bucket(&mut self, domain: &str, seq: u64) -> Option<Stored> {
+        self.last.forget();
         let bucket = self.buckets.get_mut(domain)?;
         let i = bucket.iter().position(|s| s.seq == seq)?;
         let stored = bucket.swap_remove(i);
@@ -129,6 +183,7 @@ impl Store {
         origin_secure: bool,
         now: SystemTime,
     ) -> Result<(), CookieError> {
+        self.last.forget();
         self.purge_expired(now);
         if !origin_secure && !c.secure && self.shadows_secure(&c) {
             return Err(CookieError::ShadowsSecureCookie);
@@ -237,6 +292,43 @@ impl Store {
         }
     }
 
+    /// The Cookie header for an absolute request URI (`None` for a relative one). The answer
+    /// for the last URI is kept from its second call on while the store does not change.
+    pub(crate) fn header_for_uri(&mut self, uri: &Uri, now: SystemTime) -> Option<HeaderValue> {
+        // An expired cookie changes the store, which forgets the kept header.
+        self.purge_expired(now);
+        let same_uri = self.last.matches(uri);
+        if same_uri {
+            if let Some(kept) = &self.last.value {
+                return kept.clone();
+            }
+        }
+        let value = with_uri_origin(uri, |origin| self.header_for(origin, now))
+            .flatten()
+            .and_then(|s| HeaderValue::from_maybe_shared(bytes::Bytes::from(s)).ok());
+        if same_uri {
+            self.last.value = Some(value.clone());
+        } else if uri.authority().is_some_and(|a| !a.as_str().contains('@')) {
+            // The first time only the URI is noted: a session that never repeats a URI pays
+            // no copy of headers it will not reuse. A URI with userinfo is not kept at all.
+            self.last.uri = Some(uri.clone());
+            self.last.value = None;
+        } else {
+            self.last.forget();
+        }
+        value
+    }
+
+    /// Whether a header is kept for `uri` (tests).
+    #[cfg(test)]
+    pub(crate) fn kept_header(&self, uri: &Uri) -> Option<Option<HeaderValue>> {
+        if self.last.matches(uri) {
+            self.last.value.clone()
+        } else {
+            None
+        }
+    }
+
     /// All cookies in creation order.
     pub(crate) fn snapshot(&mut self, now: SystemTime) -> Vec<Cookie> {
         self.purge_expired(now);
@@ -280,6 +372,7 @@ impl Store {
     }
 
     pub(crate) fn clear(&mut self) {
+        self.last.forget();
         self.buckets.clear();
         self.by_seq.clear();
         self.by_expiry.clear();

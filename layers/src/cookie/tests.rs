@@ -530,3 +530,96 @@ fn header_order_holds_past_the_inline_matches() {
     let want: Vec<String> = (0..40).step_by(4).map(|i| format!("k{i}=v{i}")).collect();
     assert_eq!(jar.cookie_header(&few).unwrap(), want.join("; ").as_str());
 }
+
+fn uri_header(jar: &CookieJar, u: &str) -> Option<String> {
+    let uri: http::Uri = u.parse().unwrap();
+    jar.cookie_header_for_uri(&uri)
+        .map(|h| h.to_str().unwrap().to_string())
+}
+
+/// The header kept for the last URI is never stale: every change to the jar shows at once, and
+/// another URI (path, scheme, host) gets its own answer.
+#[test]
+fn kept_header_follows_every_change() {
+    let jar = CookieJar::new();
+    let u = url("http://h.test/");
+    jar.insert_raw("a=1", &u).unwrap();
+    let at = "http://h.test/app/x";
+    assert_eq!(uri_header(&jar, at).as_deref(), Some("a=1"));
+    assert_eq!(uri_header(&jar, at).as_deref(), Some("a=1"));
+    jar.insert_raw("b=2; Path=/app", &u).unwrap();
+    assert_eq!(uri_header(&jar, at).as_deref(), Some("b=2; a=1"));
+    jar.insert_raw("a=changed", &u).unwrap();
+    assert_eq!(uri_header(&jar, at).as_deref(), Some("b=2; a=changed"));
+    // Other paths, schemes and hosts are not served the kept header.
+    assert_eq!(
+        uri_header(&jar, "http://h.test/other").as_deref(),
+        Some("a=changed")
+    );
+    jar.insert_raw("s=1; Secure", &url("https://h.test/"))
+        .unwrap();
+    assert_eq!(uri_header(&jar, at).as_deref(), Some("b=2; a=changed"));
+    assert_eq!(
+        uri_header(&jar, "https://h.test/app/x").as_deref(),
+        Some("b=2; a=changed; s=1")
+    );
+    assert_eq!(uri_header(&jar, "http://other.test/app/x"), None);
+    assert_eq!(uri_header(&jar, at).as_deref(), Some("b=2; a=changed"));
+    // Removals.
+    assert_eq!(jar.remove("b"), 1);
+    assert_eq!(uri_header(&jar, at).as_deref(), Some("a=changed"));
+    assert!(jar.remove_exact("h.test", "/", "a"));
+    jar.insert_raw("c=3", &u).unwrap();
+    assert_eq!(uri_header(&jar, at).as_deref(), Some("c=3"));
+    jar.clear();
+    assert_eq!(uri_header(&jar, at), None);
+    // A deletion by the server (expired Set-Cookie).
+    jar.insert_raw("d=4", &u).unwrap();
+    assert_eq!(uri_header(&jar, at).as_deref(), Some("d=4"));
+    jar.insert_raw("d=; Max-Age=0", &u).unwrap();
+    assert_eq!(uri_header(&jar, at), None);
+}
+
+/// A cookie that expires while its header is kept is not sent from it.
+#[test]
+fn kept_header_forgets_expired_cookies() {
+    let mut store = store::Store::new(CookieLimits::default());
+    let now = SystemTime::now();
+    let u = url("http://h.test/");
+    let origin = parse::Origin::from_url(&u).unwrap();
+    let c = parse::parse_line("a=1; Max-Age=10", &origin, now, 4096).unwrap();
+    store.insert(c, false, now).unwrap();
+    let uri: http::Uri = "http://h.test/".parse().unwrap();
+    let value = store.header_for_uri(&uri, now);
+    assert_eq!(value.as_ref().unwrap(), "a=1");
+    assert_eq!(
+        store.kept_header(&uri),
+        None,
+        "the first time only the URI is noted"
+    );
+    assert_eq!(store.header_for_uri(&uri, now), value);
+    assert_eq!(store.kept_header(&uri), Some(value));
+    store.purge_expired(now + Duration::from_secs(11));
+    assert_eq!(
+        store.kept_header(&uri),
+        None,
+        "the expiry changed the store"
+    );
+}
+
+/// A URI with userinfo is answered but not kept (the key would hold the password).
+#[test]
+fn userinfo_uris_are_not_kept() {
+    let jar = CookieJar::new();
+    jar.insert_raw("a=1", &url("http://h.test/")).unwrap();
+    assert_eq!(
+        uri_header(&jar, "http://u:pw@h.test/").as_deref(),
+        Some("a=1")
+    );
+    let uri: http::Uri = "http://u:pw@h.test/".parse().unwrap();
+    assert_eq!(jar.lock().kept_header(&uri), None);
+    assert_eq!(
+        jar.lock().kept_header(&"http://h.test/".parse().unwrap()),
+        None
+    );
+}
