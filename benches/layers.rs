@@ -170,6 +170,15 @@ fn layers(c: &mut Criterion) {
             "default_stack_no_redirects",
             over(Session::builder().redirects(false)),
         ),
+        ("full_default_stack_logged_in", {
+            // A logged-in session: three cookies in the jar for the URL's host.
+            let session = over(Session::builder());
+            let url = Url::parse(URL).unwrap();
+            for name in ["a", "b", "c"] {
+                session.cookies().set(name, "value", &url).unwrap();
+            }
+            session
+        }),
     ];
     for (name, session) in sessions {
         g.bench_function(name, |b| {
