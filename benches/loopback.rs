@@ -71,6 +71,7 @@ fn start_server() -> Rig {
             let plain_loop = async {
                 loop {
                     let (s, _) = plain.accept().await.unwrap();
+                    ACCEPTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let _ = s.set_nodelay(true);
                     tokio::spawn(serve(TokioIo::new(s)));
                 }
@@ -98,6 +99,10 @@ fn start_server() -> Rig {
         cert_pem: ck.cert.pem(),
     }
 }
+
+/// Plain-http connections the server accepted (the profiling mode prints it: a client that
+/// reuses its pooled connection opens one).
+static ACCEPTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 async fn serve<I>(io: I)
 where
@@ -388,6 +393,10 @@ fn profile(spec: &str) {
         }
         other => panic!("unknown client {other}: raw, session, reqwest"),
     }
+    eprintln!(
+        "connections accepted: {}",
+        ACCEPTED.load(std::sync::atomic::Ordering::Relaxed)
+    );
 }
 
 criterion_group!(benches, loopback);

@@ -27,7 +27,11 @@ pub(crate) struct Stored {
 
 #[derive(Debug, Default)]
 pub(crate) struct Store {
-    buckets: HashMap<Arc<str>, Vec<Stored>>,
+    /// foldhash rather than std's SipHash: a Cookie header looks up the host and each parent
+    /// domain, and SipHash costs more than the rest of the lookup. Its seed is random per
+    /// process, so servers cannot pick domains that collide (and the jar's caps bound the
+    /// number of keys anyway).
+    buckets: HashMap<Arc<str>, Vec<Stored>, foldhash::fast::RandomState>,
     by_seq: BTreeMap<u64, Arc<str>>,
     by_expiry: BTreeSet<(SystemTime, u64)>,
     next_seq: u64,
