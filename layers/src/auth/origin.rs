@@ -68,11 +68,11 @@ impl<'a> OriginRef<'a> {
     /// As [`Origin::from_uri`], borrowed.
     pub(crate) fn from_uri(uri: &'a Uri) -> Option<OriginRef<'a>> {
         let scheme = uri.scheme_str()?;
-        let host = uri.host()?;
+        let (host, port) = host_and_port(uri.authority()?.as_str());
         if host.is_empty() {
             return None;
         }
-        let port = match uri.port_u16() {
+        let port = match port {
             Some(port) => port,
             None if scheme.eq_ignore_ascii_case("http") => 80,
             None if scheme.eq_ignore_ascii_case("https") => 443,
@@ -90,6 +90,25 @@ impl<'a> OriginRef<'a> {
                     && target.scheme.eq_ignore_ascii_case("https")
                     && target.port == 443)
     }
+}
+
+/// `Uri::host` and `Uri::port_u16` in one pass over the authority (each of those parses it
+/// again, searching it from both ends): this runs for every request.
+fn host_and_port(authority: &str) -> (&str, Option<u16>) {
+    let b = authority.as_bytes();
+    let start = b.iter().rposition(|&c| c == b'@').map_or(0, |i| i + 1);
+    let hostport = &authority[start..];
+    let h = hostport.as_bytes();
+    // An IPv6 literal keeps its brackets (as `Uri::host` does); the port follows `]:`.
+    let host_end = if h.first() == Some(&b'[') {
+        h.iter().position(|&c| c == b']').map_or(h.len(), |i| i + 1)
+    } else {
+        h.iter().rposition(|&c| c == b':').unwrap_or(h.len())
+    };
+    let port = hostport[host_end..]
+        .strip_prefix(':')
+        .and_then(|p| p.parse::<u16>().ok());
+    (&hostport[..host_end], port)
 }
 
 impl fmt::Display for Origin {
@@ -115,6 +134,27 @@ mod tests {
 
     fn o(s: &str) -> Origin {
         Origin::from_uri(&s.parse().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn host_and_port_agree_with_http() {
+        for u in [
+            "http://h/x",
+            "http://H.example:8080/",
+            "http://u:p@h:81/",
+            "http://u@h/",
+            "http://[::1]:8443/",
+            "http://[::1]/",
+            "http://u:p@[fe80::1]:9/",
+            "http://127.0.0.1:65535/",
+            "http://h:/",
+            "http://a:b@c:d@h:1/",
+        ] {
+            let uri: Uri = u.parse().unwrap();
+            let (host, port) = host_and_port(uri.authority().unwrap().as_str());
+            assert_eq!(Some(host), uri.host(), "{u}");
+            assert_eq!(port, uri.port_u16(), "{u}");
+        }
     }
 
     #[test]

@@ -87,19 +87,6 @@ where
             Err(e) => return ResponseFuture::failed(e.into()),
         };
 
-        let target = OriginRef::from_uri(&parts.uri);
-        let allows = |given: Option<OriginRef<'_>>| match (given, target) {
-            (Some(given), Some(target)) => given.allows(&target),
-            _ => false,
-        };
-        let allowed = match &self.scope {
-            Scope::Any => true,
-            Scope::Origin(given) => allows(given.as_ref().map(Origin::as_ref)),
-            Scope::FirstRequest => match parts.extensions.get::<AuthOrigin>() {
-                Some(AuthOrigin(origin)) => allows(Some(origin.as_ref())),
-                None => allows(first_request_origin(&parts).or(target)),
-            },
-        };
         if parts.headers.contains_key(AUTHORIZATION) {
             // The request's own credentials win.
             return ResponseFuture::plain(self.inner.call(Request::from_parts(parts, body)));
@@ -110,6 +97,23 @@ where
                 .insert(AUTHORIZATION, basic_value(&user, &pass));
             return ResponseFuture::plain(self.inner.call(Request::from_parts(parts, body)));
         }
+        let target = OriginRef::from_uri(&parts.uri);
+        let allows = |given: Option<OriginRef<'_>>| match (given, target) {
+            (Some(given), Some(target)) => given.allows(&target),
+            _ => false,
+        };
+        let allowed = match &self.scope {
+            Scope::Any => true,
+            Scope::Origin(given) => allows(given.as_ref().map(Origin::as_ref)),
+            Scope::FirstRequest => match parts.extensions.get::<AuthOrigin>() {
+                Some(AuthOrigin(origin)) => allows(Some(origin.as_ref())),
+                None => match first_request_origin(&parts) {
+                    Some(first) => allows(Some(first)),
+                    // The call's first request: its origin is its own (when it has one).
+                    None => target.is_some(),
+                },
+            },
+        };
         if !allowed {
             return ResponseFuture::plain(self.inner.call(Request::from_parts(parts, body)));
         }
