@@ -65,11 +65,6 @@ pub fn parse_set_cookie(value: &HeaderValue, url: &Url) -> Result<Cookie, Cookie
     )
 }
 
-/// The store's Cookie string as a header value, without copying it.
-fn header_value(s: String) -> Option<HeaderValue> {
-    HeaderValue::from_maybe_shared(bytes::Bytes::from(s)).ok()
-}
-
 impl CookieJar {
     /// An empty jar with the default [`CookieLimits`].
     pub fn new() -> CookieJar {
@@ -205,7 +200,7 @@ impl CookieJar {
 
     pub(crate) fn cookie_header_at(&self, url: &Url, now: SystemTime) -> Option<HeaderValue> {
         let origin = Origin::from_url(url).ok()?;
-        header_value(self.lock().header_for(&origin, now)?)
+        super::store::header_value(self.lock().header_for(&origin, now)?)
     }
 
     /// The value of a cookie named `name` (any domain and path). When several cookies share the

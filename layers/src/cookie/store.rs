@@ -64,6 +64,11 @@ impl fmt::Debug for LastHeader {
     }
 }
 
+/// A built Cookie header as a header value, without copying it.
+pub(crate) fn header_value(s: String) -> Option<HeaderValue> {
+    HeaderValue::from_maybe_shared(bytes::Bytes::from(s)).ok()
+}
+
 /// Equal strings, by address and length first.
 fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && (a.as_ptr() == b.as_ptr() || a == b)
@@ -309,7 +314,7 @@ impl Store {
         }
         let value = with_uri_origin(uri, |origin| self.header_for(origin, now))
             .flatten()
-            .and_then(|s| HeaderValue::from_maybe_shared(bytes::Bytes::from(s)).ok());
+            .and_then(header_value);
         if same_uri {
             self.last.value = Some(value.clone());
         } else if uri.authority().is_some_and(|a| !a.as_str().contains('@')) {
