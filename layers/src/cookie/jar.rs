@@ -188,7 +188,10 @@ impl CookieJar {
 
     /// [`cookie_header`](Self::cookie_header) for an absolute request URI (`None` for a
     /// relative one). A URI already in canonical form (lowercase host, dotted-quad IPv4, no dot
-    /// segments: what the tower-requests facade sends) is used without parsing a URL.
+    /// segments: what the tower-requests facade sends) is used without parsing a URL. The
+    /// answer for the URI asked for last is kept from its second call on, until the jar
+    /// changes in any way: a session calling one endpoint over and over builds its header
+    /// once.
     pub fn cookie_header_for_uri(&self, uri: &http::Uri) -> Option<HeaderValue> {
         let mut store = self.lock();
         // An empty jar (a fresh session, a cookie-less API) needs no origin at all.
