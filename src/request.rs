@@ -90,12 +90,15 @@ impl UrlCache {
     /// The URL of `text`, and its request-target URI when that is known already. The same text
     /// as last time costs a clone; another path on the same origin a `join`.
     pub(crate) fn parse(&self, text: &str) -> Result<(Url, Option<http::Uri>), Error> {
+        let last = self.last.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        // The same text as last time (only plain texts are kept) needs no look at all.
+        if let Some(last) = last.as_ref().filter(|last| *last.text == *text) {
+            return Ok((last.url.clone(), last.uri.clone()));
+        }
         let Some((origin, rest)) = split_origin(text) else {
             return text.into_url().map(|url| (url, None));
         };
-        let last = self.last.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let joined = match &last {
-            Some(last) if *last.text == *text => return Ok((last.url.clone(), last.uri.clone())),
             Some(last) if last.text[..last.origin_len] == *origin => last.url.join(rest).ok(),
             _ => None,
         };
