@@ -57,6 +57,38 @@ async fn cookie_set_on_a_redirect_hop_is_sent_to_the_target() {
     assert_eq!(session.cookies().get("hop").as_deref(), Some("1"));
 }
 
+/// The caller's own Cookie header comes first, the jar adds only the pairs it lacks, on the
+/// first request and on a same-origin hop (which also gets the cookie the 3xx set).
+#[tokio::test]
+async fn caller_cookie_header_and_jar_cookies_merge_without_duplicates() {
+    let server = TestServer::http(cookie_redirect_app()).await;
+    let session = Session::new();
+    let url = Url::parse(&server.url("/")).unwrap();
+    session.cookies().set("sid", "abc", &url).unwrap();
+    let resp = session
+        .get(server.url("/set-and-redirect"))
+        .header("cookie", "mine=1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.url().path(), "/landing");
+    assert_eq!(resp.text().await.unwrap(), "mine=1; sid=abc; hop=1");
+
+    // A caller header that already names a jar cookie with its value: sent once.
+    let resp = session
+        .get(server.url("/landing"))
+        .header("cookie", "sid=abc; mine=1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.text().await.unwrap(), "sid=abc; mine=1; hop=1");
+    // The same URL again (the jar's kept header): the same answer.
+    let resp = session.get(server.url("/landing")).send().await.unwrap();
+    assert_eq!(resp.text().await.unwrap(), "sid=abc; hop=1");
+    let resp = session.get(server.url("/landing")).send().await.unwrap();
+    assert_eq!(resp.text().await.unwrap(), "sid=abc; hop=1");
+}
+
 #[tokio::test]
 async fn redirects_can_be_disabled_and_are_capped() {
     let app = Router::new().route(
