@@ -261,7 +261,9 @@ where
     fn clone_request(&mut self, req: &Request<B>) -> Option<Request<B>> {
         // Called once per call on a fresh policy (before the first attempt) and again before
         // each retry: the first call is where the call pays into the budget.
-        if self.attempts == 0 {
+        // With `total=0` no counted retry can happen, so there is nothing to pay for (the
+        // stale-connection retry is outside the budget).
+        if self.attempts == 0 && self.counters.total.is_none_or(|t| t > 0) {
             if let Some(budget) = &self.budget {
                 budget.deposit();
             }
