@@ -20,7 +20,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use rustls::pki_types::CertificateDer;
 use tokio::net::TcpListener;
-use tower_requests::{Certificate, Session};
+use tower::ServiceExt;
+use tower_requests::{Certificate, HttpClient, Session};
 
 const BODY: &[u8] = br#"{"id":42,"name":"tower-requests","ok":true,"tags":["a","b","c"]}"#;
 const BIG: usize = 1 << 20;
@@ -344,7 +345,7 @@ fn loopback(c: &mut Criterion) {
     g.finish();
 }
 
-/// Profiling mode, outside criterion: `LOOPBACK_PROFILE=<raw|session|reqwest>:<n>[:big|:c64]`
+/// Profiling mode, outside criterion: `LOOPBACK_PROFILE=<raw|session|reqwest|client|facade>:<n>[:big|:c64]`
 /// makes `n` sequential plain-http GETs (small, of the 1 MiB body, or 64 at once each) with one client (after one
 /// warm-up request) and exits, for
 /// `valgrind --tool=callgrind` (instructions) or `strace -f -c` (system calls): the difference
@@ -383,6 +384,33 @@ fn profile(spec: &str) {
                 }
             });
         }
+        // Diagnostics: this crate's pooled client alone (no layers, no facade), and the facade
+        // over it with no layers.
+        "client" => {
+            let client = HttpClient::builder().trust_env(false).build().unwrap();
+            rt.block_on(async {
+                for _ in 0..=n {
+                    join_all((0..width).map(|_| async {
+                        let req = http::Request::get(uri.clone())
+                            .body(tower_requests::Body::empty())
+                            .unwrap();
+                        let resp = client.clone().oneshot(req).await.unwrap();
+                        let body = resp.into_body().collect().await.unwrap().to_bytes();
+                        assert_eq!(body.len(), expected_len(uri.path()));
+                    }))
+                    .await;
+                }
+            });
+        }
+        "facade" => {
+            let session =
+                Session::from_service(HttpClient::builder().trust_env(false).build().unwrap());
+            rt.block_on(async {
+                for _ in 0..=n {
+                    join_all((0..width).map(|_| get_session(&session, &url))).await;
+                }
+            });
+        }
         "reqwest" => {
             let reqwest = reqwest_client(&rig);
             rt.block_on(async {
@@ -391,7 +419,7 @@ fn profile(spec: &str) {
                 }
             });
         }
-        other => panic!("unknown client {other}: raw, session, reqwest"),
+        other => panic!("unknown client {other}: raw, session, reqwest, client, facade"),
     }
     eprintln!(
         "connections accepted: {}",
