@@ -23,7 +23,7 @@ pub fn default_headers() -> HeaderMap {
 /// a copy of the defaults (the index table is copied at its size), and layers below then add a
 /// few headers (`Accept-Encoding` by the decompression layer when absent, `Cookie`,
 /// `Authorization`): with this room none of them grows and rehashes the copy.
-const ROOM: usize = 4;
+const ROOM: usize = 3;
 
 fn with_room(mut headers: HeaderMap) -> HeaderMap {
     headers.reserve(ROOM);
