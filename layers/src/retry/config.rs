@@ -318,6 +318,8 @@ fn parse_retry_after(value: &HeaderValue, now: SystemTime) -> Option<Duration> {
 
 /// A retry budget: tower's [`TpsBudget`](tower::retry::budget::TpsBudget). Every call deposits,
 /// every retry withdraws; when the budget is empty, failures are returned without retrying.
+/// (With `total=0` a call can make no counted retry and deposits nothing; the stale-connection
+/// retry is outside the budget.)
 ///
 /// Retries within any `ttl` window are at most `retry_percent` of the calls plus
 /// `min_per_sec × ttl` (the reserve that lets a quiet client retry at all). The default (10 s,
