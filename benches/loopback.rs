@@ -370,54 +370,32 @@ fn profile(spec: &str) {
     match client {
         "raw" => {
             let raw = raw_client(&rig);
-            rt.block_on(async {
-                for _ in 0..=n {
-                    join_all((0..width).map(|_| get_raw(&raw, &uri))).await;
-                }
-            });
+            rt.block_on(steps(n, width, || get_raw(&raw, &uri)));
         }
-        "session" => {
-            let session = session(&rig);
-            rt.block_on(async {
-                for _ in 0..=n {
-                    join_all((0..width).map(|_| get_session(&session, &url))).await;
-                }
-            });
+        // `facade` (diagnostics): the facade over this crate's pooled client, with no layers.
+        "session" | "facade" => {
+            let session = if client == "session" {
+                session(&rig)
+            } else {
+                Session::from_service(HttpClient::builder().trust_env(false).build().unwrap())
+            };
+            rt.block_on(steps(n, width, || get_session(&session, &url)));
         }
-        // Diagnostics: this crate's pooled client alone (no layers, no facade), and the facade
-        // over it with no layers.
+        // Diagnostics: this crate's pooled client alone (no layers, no facade).
         "client" => {
             let client = HttpClient::builder().trust_env(false).build().unwrap();
-            rt.block_on(async {
-                for _ in 0..=n {
-                    join_all((0..width).map(|_| async {
-                        let req = http::Request::get(uri.clone())
-                            .body(tower_requests::Body::empty())
-                            .unwrap();
-                        let resp = client.clone().oneshot(req).await.unwrap();
-                        let body = resp.into_body().collect().await.unwrap().to_bytes();
-                        assert_eq!(body.len(), expected_len(uri.path()));
-                    }))
-                    .await;
-                }
-            });
-        }
-        "facade" => {
-            let session =
-                Session::from_service(HttpClient::builder().trust_env(false).build().unwrap());
-            rt.block_on(async {
-                for _ in 0..=n {
-                    join_all((0..width).map(|_| get_session(&session, &url))).await;
-                }
-            });
+            rt.block_on(steps(n, width, || async {
+                let req = http::Request::get(uri.clone())
+                    .body(tower_requests::Body::empty())
+                    .unwrap();
+                let resp = client.clone().oneshot(req).await.unwrap();
+                let body = resp.into_body().collect().await.unwrap().to_bytes();
+                assert_eq!(body.len(), expected_len(uri.path()));
+            }));
         }
         "reqwest" => {
             let reqwest = reqwest_client(&rig);
-            rt.block_on(async {
-                for _ in 0..=n {
-                    join_all((0..width).map(|_| get_reqwest(&reqwest, &url))).await;
-                }
-            });
+            rt.block_on(steps(n, width, || get_reqwest(&reqwest, &url)));
         }
         other => panic!("unknown client {other}: raw, session, reqwest, client, facade"),
     }
@@ -425,6 +403,17 @@ fn profile(spec: &str) {
         "connections accepted: {}",
         ACCEPTED.load(std::sync::atomic::Ordering::Relaxed)
     );
+}
+
+/// `n + 1` steps (the first warms up) of `width` concurrent calls of `one`.
+async fn steps<F, Fut>(n: u32, width: usize, one: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for _ in 0..=n {
+        join_all((0..width).map(|_| one())).await;
+    }
 }
 
 criterion_group!(benches, loopback);
