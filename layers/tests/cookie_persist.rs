@@ -138,6 +138,44 @@ fn expired_and_invalid_cookies_dropped_on_load() {
     assert_eq!(jar.iter().next().unwrap().domain(), "example.com");
 }
 
+/// Domains with an empty label are not domains, in either format (found by the property
+/// test: `..example.com` was stored as `.example.com`).
+#[test]
+fn domains_with_empty_labels_dropped_on_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.txt");
+    std::fs::write(
+        &path,
+        "..example.com\tTRUE\t/\tTRUE\t4102444800\ta\t1\n\
+         a..example.com\tFALSE\t/\tFALSE\t0\tb\t2\n\
+         .\tTRUE\t/\tFALSE\t0\tc\t3\n\
+         example.com.\tFALSE\t/\tFALSE\t0\tok\t4\n",
+    )
+    .unwrap();
+    let jar = CookieJar::load_netscape(&path).unwrap();
+    let got: Vec<_> = jar
+        .iter()
+        .map(|c| (c.name().to_string(), c.domain().to_string()))
+        .collect();
+    assert_eq!(got, [("ok".to_string(), "example.com".to_string())]);
+
+    let path = dir.path().join("c.json");
+    std::fs::write(
+        &path,
+        r#"{"version":1,"cookies":[
+        {"name":"a","value":"1","domain":"..example.com","path":"/","host_only":false},
+        {"name":"ok","value":"1","domain":"example.com.","path":"/","host_only":true}
+        ]}"#,
+    )
+    .unwrap();
+    let jar = CookieJar::load_json(&path).unwrap();
+    let got: Vec<_> = jar
+        .iter()
+        .map(|c| (c.name().to_string(), c.domain().to_string()))
+        .collect();
+    assert_eq!(got, [("ok".to_string(), "example.com".to_string())]);
+}
+
 #[test]
 fn netscape_round_trip_and_curl_format() {
     let dir = tempfile::tempdir().unwrap();

@@ -86,8 +86,11 @@ pub(crate) fn validate_loaded(
         c.domain = ip.to_string();
         c.host_only = true;
     } else {
+        // As for a `Domain` attribute: one trailing dot is dropped; an empty label anywhere
+        // (`..example.com` after the leading dot went, `a..b`) is not a domain.
+        let d = d.strip_suffix('.').unwrap_or(d);
         match url::Host::parse(d) {
-            Ok(url::Host::Domain(s)) if !s.is_empty() => c.domain = s,
+            Ok(url::Host::Domain(s)) if !s.split('.').any(str::is_empty) => c.domain = s,
             _ => return None,
         }
         if !c.host_only && is_public_suffix(&c.domain) {
