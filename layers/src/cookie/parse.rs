@@ -206,8 +206,10 @@ fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
 }
 
 /// Canonicalizes a `Domain` attribute value (leading dot already removed): IDNA to ASCII,
-/// lowercase; IP literals with or without brackets.
-fn canonical_domain_attr(d: &str) -> Result<(String, bool), CookieError> {
+/// lowercase; IP literals with or without brackets. A domain with an empty label
+/// (`.example.com` left by a second leading dot, `a..b`) is invalid. Cookie files are loaded
+/// with the same rules.
+pub(crate) fn canonical_domain_attr(d: &str) -> Result<(String, bool), CookieError> {
     let bare = d
         .strip_prefix('[')
         .and_then(|d| d.strip_suffix(']'))
@@ -217,7 +219,7 @@ fn canonical_domain_attr(d: &str) -> Result<(String, bool), CookieError> {
     }
     let d = d.strip_suffix('.').unwrap_or(d);
     match url::Host::parse(d) {
-        Ok(url::Host::Domain(s)) if !s.is_empty() => Ok((s, false)),
+        Ok(url::Host::Domain(s)) if !s.split('.').any(str::is_empty) => Ok((s, false)),
         Ok(url::Host::Ipv4(ip)) => Ok((ip.to_string(), true)),
         Ok(url::Host::Ipv6(ip)) => Ok((ip.to_string(), true)),
         _ => Err(CookieError::InvalidDomain(d.to_string())),

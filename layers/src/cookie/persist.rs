@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::error::CookieError;
 use super::jar::CookieJar;
 use super::model::{Cookie, CookieLimits, SameSite};
-use super::parse::{has_forbidden_ctl, is_public_suffix, MAX_AGE_CAP};
+use super::parse::{canonical_domain_attr, has_forbidden_ctl, is_public_suffix, MAX_AGE_CAP};
 
 const JSON_VERSION: u32 = 1;
 
@@ -77,25 +77,21 @@ pub(crate) fn validate_loaded(
     if has_forbidden_ctl(&c.path) || !c.path.starts_with('/') || c.path.contains(';') {
         return None;
     }
+    // The rules of a `Domain` attribute (one leading and one trailing dot dropped, IDNA,
+    // IP literals host-only), and no public suffix for a domain cookie.
     let d = c.domain.strip_prefix('.').unwrap_or(&c.domain);
-    let d = d
-        .strip_prefix('[')
-        .and_then(|d| d.strip_suffix(']'))
-        .unwrap_or(d);
-    if let Ok(ip) = d.parse::<std::net::IpAddr>() {
-        c.domain = ip.to_string();
-        c.host_only = true;
-    } else {
-        // As for a `Domain` attribute: one trailing dot is dropped; an empty label anywhere
-        // (`..example.com` after the leading dot went, `a..b`) is not a domain.
-        let d = d.strip_suffix('.').unwrap_or(d);
-        match url::Host::parse(d) {
-            Ok(url::Host::Domain(s)) if !s.split('.').any(str::is_empty) => c.domain = s,
-            _ => return None,
+    match canonical_domain_attr(d) {
+        Ok((ip, true)) => {
+            c.domain = ip;
+            c.host_only = true;
         }
-        if !c.host_only && is_public_suffix(&c.domain) {
-            return None;
+        Ok((domain, false)) => {
+            c.domain = domain;
+            if !c.host_only && is_public_suffix(&c.domain) {
+                return None;
+            }
         }
+        Err(_) => return None,
     }
     let lower = c.name.to_ascii_lowercase();
     if lower.starts_with("__secure-") && !c.secure {
