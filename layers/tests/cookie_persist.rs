@@ -138,6 +138,12 @@ fn expired_and_invalid_cookies_dropped_on_load() {
     assert_eq!(jar.iter().next().unwrap().domain(), "example.com");
 }
 
+fn names_and_domains(jar: &CookieJar) -> Vec<(String, String)> {
+    jar.iter()
+        .map(|c| (c.name().to_string(), c.domain().to_string()))
+        .collect()
+}
+
 /// Domains with an empty label are not domains, in either format (found by the property
 /// test: `..example.com` was stored as `.example.com`).
 #[test]
@@ -153,11 +159,10 @@ fn domains_with_empty_labels_dropped_on_load() {
     )
     .unwrap();
     let jar = CookieJar::load_netscape(&path).unwrap();
-    let got: Vec<_> = jar
-        .iter()
-        .map(|c| (c.name().to_string(), c.domain().to_string()))
-        .collect();
-    assert_eq!(got, [("ok".to_string(), "example.com".to_string())]);
+    assert_eq!(
+        names_and_domains(&jar),
+        [("ok".into(), "example.com".into())]
+    );
 
     let path = dir.path().join("c.json");
     std::fs::write(
@@ -169,11 +174,10 @@ fn domains_with_empty_labels_dropped_on_load() {
     )
     .unwrap();
     let jar = CookieJar::load_json(&path).unwrap();
-    let got: Vec<_> = jar
-        .iter()
-        .map(|c| (c.name().to_string(), c.domain().to_string()))
-        .collect();
-    assert_eq!(got, [("ok".to_string(), "example.com".to_string())]);
+    assert_eq!(
+        names_and_domains(&jar),
+        [("ok".into(), "example.com".into())]
+    );
 }
 
 #[test]
