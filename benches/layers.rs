@@ -57,36 +57,47 @@ where
     assert_eq!(&body[..], b"ok");
 }
 
+/// A group with the settings every mock group uses (calls take about a µs).
+fn mock_group<'a>(
+    c: &'a mut Criterion,
+    name: &str,
+) -> criterion::BenchmarkGroup<'a, criterion::measurement::WallTime> {
+    let mut g = c.benchmark_group(name);
+    g.sample_size(15)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    g
+}
+
 fn layers(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let _guard = rt.enter();
-    let mut g = c.benchmark_group("layer_over_mock");
-    g.sample_size(15)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2));
+    let mut g = mock_group(c, "layer_over_mock");
 
+    // One benchmark of `once` through a service, in group `$g`.
     macro_rules! bench {
-        ($name:expr, $svc:expr) => {{
+        ($g:expr, $name:expr, $svc:expr) => {{
             let svc = $svc;
-            g.bench_function($name, |b| b.to_async(&rt).iter(|| once(&svc)));
+            $g.bench_function($name, |b| b.to_async(&rt).iter(|| once(&svc)));
         }};
     }
 
-    bench!("bare_mock", mock());
+    bench!(g, "bare_mock", mock());
     bench!(
+        g,
         "default_headers",
         DefaultHeadersLayer::new(default_headers()).layer(mock())
     );
-    bench!("auth_basic", AuthLayer::basic("u", "p").layer(mock()));
+    bench!(g, "auth_basic", AuthLayer::basic("u", "p").layer(mock()));
     let jar = CookieJar::new();
     let url = Url::parse(URL).unwrap();
     for name in ["a", "b", "c"] {
         jar.set(name, "value", &url).unwrap();
     }
-    bench!("cookies_3", CookieLayer::new(jar.clone()).layer(mock()));
+    bench!(g, "cookies_3", CookieLayer::new(jar.clone()).layer(mock()));
     let svc = CookieLayer::new(jar.clone()).layer(mock());
     let mut i = 0u64;
     g.bench_function("cookies_3_alternating_paths", |b| {
@@ -96,47 +107,47 @@ fn layers(c: &mut Criterion) {
         })
     });
     bench!(
+        g,
         "retry_disabled",
         RetryLayer::new(Retry::disabled()).layer(mock())
     );
     bench!(
+        g,
         "retry_total_3",
         RetryLayer::new(Retry::new().total(3)).layer(mock())
     );
     bench!(
+        g,
         "timeout_attempt",
         TimeoutLayer::new(Duration::from_secs(30)).layer(mock())
     );
     bench!(
+        g,
         "timeout_total",
         TotalTimeoutLayer::new(Some(Duration::from_secs(30))).layer(mock())
     );
-    bench!("follow_redirect", FollowRedirectLayer::new().layer(mock()));
-    bench!("decompression", DecompressionLayer::new().layer(mock()));
+    bench!(
+        g,
+        "follow_redirect",
+        FollowRedirectLayer::new().layer(mock())
+    );
+    bench!(g, "decompression", DecompressionLayer::new().layer(mock()));
     g.finish();
 
     // The default stack's layers added one at a time, bottom up, in src/stack.rs's order (no
     // auth, no timeouts: the default session has neither): where the full stack's cost goes.
-    let mut g = c.benchmark_group("cumulative_over_mock");
-    g.sample_size(15)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2));
-    macro_rules! cumulative {
-        ($name:expr, $svc:expr) => {{
-            let svc = $svc;
-            g.bench_function($name, |b| b.to_async(&rt).iter(|| once(&svc)));
-        }};
-    }
+    let mut g = mock_group(c, "cumulative_over_mock");
     let retry = || RetryLayer::new(Retry::disabled()).layer(mock());
     let cookies = || CookieLayer::new(CookieJar::new()).layer(retry());
     let redirect = || FollowRedirectLayer::new().max(30).layer(cookies());
     let headers = || DefaultHeadersLayer::new(default_headers()).layer(redirect());
-    cumulative!("1_bare_mock", mock());
-    cumulative!("2_retry", retry());
-    cumulative!("3_plus_cookies_empty_jar", cookies());
-    cumulative!("4_plus_redirect", redirect());
-    cumulative!("5_plus_default_headers", headers());
-    cumulative!(
+    bench!(g, "1_bare_mock", mock());
+    bench!(g, "2_retry", retry());
+    bench!(g, "3_plus_cookies_empty_jar", cookies());
+    bench!(g, "4_plus_redirect", redirect());
+    bench!(g, "5_plus_default_headers", headers());
+    bench!(
+        g,
         "6_plus_decompression",
         DecompressionLayer::new().layer(headers())
     );
@@ -144,10 +155,7 @@ fn layers(c: &mut Criterion) {
 
     // The facade: a prebuilt request through `Session::from_service` (no layers) and through
     // the whole default stack (the mock mounted under it as the transport).
-    let mut g = c.benchmark_group("session_over_mock");
-    g.sample_size(15)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2));
+    let mut g = mock_group(c, "session_over_mock");
     let bare = Session::from_service(mock());
     let full = Session::builder().mount("http://", mock()).build().unwrap();
     // The mock as a user layer that replaces the client: the default stack without the mount

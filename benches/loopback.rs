@@ -59,11 +59,7 @@ fn start_server() -> Rig {
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = one_worker_runtime();
         rt.block_on(async move {
             let plain = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let secure = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -250,13 +246,20 @@ fn cpu_per_request<F: std::future::Future<Output = ()>>(
     (cpu_time() - before).as_secs_f64() * 1e6 / n as f64
 }
 
-fn loopback(c: &mut Criterion) {
-    let rig = start_server();
-    let rt = tokio::runtime::Builder::new_multi_thread()
+/// A runtime with one worker thread. The server runs on its own; the clients' connection
+/// tasks run on theirs while the request loop runs in `block_on` on the calling thread, as
+/// under `#[tokio::main]`.
+fn one_worker_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+fn loopback(c: &mut Criterion) {
+    let rig = start_server();
+    let rt = one_worker_runtime();
     let _guard = rt.enter();
     let raw = raw_client(&rig);
     let session = session(&rig);
@@ -359,11 +362,7 @@ fn profile(spec: &str) {
     // `c64`: each of the `n` steps is 64 concurrent GETs.
     let width = if mode == Some("c64") { 64 } else { 1 };
     let rig = start_server();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = one_worker_runtime();
     let _guard = rt.enter();
     let url = format!("http://{}/{path}", rig.http);
     let uri: http::Uri = url.parse().unwrap();

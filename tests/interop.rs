@@ -66,16 +66,19 @@ fn trace_capture() -> &'static Captured {
     })
 }
 
+/// The example's upstream server, started on 127.0.0.1: its state and its base URL.
+async fn upstream() -> (Arc<assemble::Upstream>, String) {
+    let state = Arc::new(assemble::Upstream::default());
+    let addr = assemble::serve(assemble::upstream(state.clone()))
+        .await
+        .unwrap();
+    (state, format!("http://{addr}"))
+}
+
 #[tokio::test]
 async fn hand_assembled_stack_keeps_cookies_retries_decompresses_and_traces() {
     let captured = trace_capture();
-    let state = Arc::new(assemble::Upstream::default());
-    let base = format!(
-        "http://{}",
-        assemble::serve(assemble::upstream(state.clone()))
-            .await
-            .unwrap()
-    );
+    let (state, base) = upstream().await;
     let jar = CookieJar::new();
     let session = assemble::assembled(jar.clone(), 100, Duration::from_secs(1));
     let answers = assemble::calls(&session, &jar, &base).await.unwrap();
@@ -136,13 +139,7 @@ async fn rate_limit_layer_admits_rate_requests_per_period() {
     trace_capture(); // this stack traces too: register the callsites with the global subscriber
     const RATE: usize = 3;
     const PER: Duration = Duration::from_secs(10);
-    let state = Arc::new(assemble::Upstream::default());
-    let base = format!(
-        "http://{}",
-        assemble::serve(assemble::upstream(state.clone()))
-            .await
-            .unwrap()
-    );
+    let (state, base) = upstream().await;
     let session = assemble::assembled(CookieJar::new(), RATE as u64, PER);
 
     // The tokio clock is paused; a running blocking task keeps it from auto-advancing while real
