@@ -203,7 +203,9 @@ impl CookieJar {
 
     pub(crate) fn cookie_header_at(&self, url: &Url, now: SystemTime) -> Option<HeaderValue> {
         let origin = Origin::from_url(url).ok()?;
-        super::store::header_value(self.lock().header_for(&origin, now)?)
+        let mut store = self.lock();
+        store.purge_expired(now);
+        super::store::header_value(store.header_for(&origin)?)
     }
 
     /// The value of a cookie named `name` (any domain and path). When several cookies share the

@@ -255,9 +255,9 @@ impl Store {
     }
 
     /// The Cookie header value for a request: matching cookies ordered longest path first,
-    /// then earliest creation.
-    pub(crate) fn header_for(&mut self, origin: &Origin<'_>, now: SystemTime) -> Option<String> {
-        self.purge_expired(now);
+    /// then earliest creation. Call [`Store::purge_expired`] first: expired cookies are left
+    /// out by being gone.
+    pub(crate) fn header_for(&self, origin: &Origin<'_>) -> Option<String> {
         // Matches are gathered on the stack (a request rarely matches more than a few cookies);
         // past `INLINE` they spill into a Vec.
         const INLINE: usize = 16;
@@ -312,7 +312,7 @@ impl Store {
                 return kept.clone();
             }
         }
-        let value = with_uri_origin(uri, |origin| self.header_for(origin, now))
+        let value = with_uri_origin(uri, |origin| self.header_for(origin))
             .flatten()
             .and_then(header_value);
         if same_uri {
