@@ -25,6 +25,9 @@
 
 pub mod body;
 
+#[cfg(any(feature = "auth", feature = "cookies"))]
+mod authority;
+
 #[cfg(feature = "auth")]
 pub mod auth;
 #[cfg(feature = "cookies")]

@@ -4,6 +4,8 @@ use std::fmt;
 
 use http::Uri;
 
+use crate::authority::host_and_port;
+
 /// The origin of a URL: scheme, host and port (the port made explicit), lowercased.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Origin {
@@ -92,25 +94,6 @@ impl<'a> OriginRef<'a> {
     }
 }
 
-/// `Uri::host` and `Uri::port_u16` in one pass over the authority (each of those parses it
-/// again, searching it from both ends): this runs for every request.
-fn host_and_port(authority: &str) -> (&str, Option<u16>) {
-    let b = authority.as_bytes();
-    let start = b.iter().rposition(|&c| c == b'@').map_or(0, |i| i + 1);
-    let hostport = &authority[start..];
-    let h = hostport.as_bytes();
-    // An IPv6 literal keeps its brackets (as `Uri::host` does); the port follows `]:`.
-    let host_end = if h.first() == Some(&b'[') {
-        h.iter().position(|&c| c == b']').map_or(h.len(), |i| i + 1)
-    } else {
-        h.iter().rposition(|&c| c == b':').unwrap_or(h.len())
-    };
-    let port = hostport[host_end..]
-        .strip_prefix(':')
-        .and_then(|p| p.parse::<u16>().ok());
-    (&hostport[..host_end], port)
-}
-
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}://{}:{}", self.scheme, self.host, self.port)
@@ -134,27 +117,6 @@ mod tests {
 
     fn o(s: &str) -> Origin {
         Origin::from_uri(&s.parse().unwrap()).unwrap()
-    }
-
-    #[test]
-    fn host_and_port_agree_with_http() {
-        for u in [
-            "http://h/x",
-            "http://H.example:8080/",
-            "http://u:p@h:81/",
-            "http://u@h/",
-            "http://[::1]:8443/",
-            "http://[::1]/",
-            "http://u:p@[fe80::1]:9/",
-            "http://127.0.0.1:65535/",
-            "http://h:/",
-            "http://a:b@c:d@h:1/",
-        ] {
-            let uri: Uri = u.parse().unwrap();
-            let (host, port) = host_and_port(uri.authority().unwrap().as_str());
-            assert_eq!(Some(host), uri.host(), "{u}");
-            assert_eq!(port, uri.port_u16(), "{u}");
-        }
     }
 
     #[test]

@@ -111,14 +111,17 @@ fn host_and_parents<'a>(host: &'a str, is_ip: bool) -> impl Iterator<Item = &'a 
 
 /// `name=value; name=value` for the cookies in order, in a string allocated once.
 fn cookie_header<'a>(found: impl Iterator<Item = &'a Stored> + Clone) -> String {
+    // The exact length: a `String` whose capacity is its length becomes `Bytes` (and so a
+    // `HeaderValue`) without a second allocation.
     let len: usize = found.clone().map(|s| s.cookie.pair_len() + 2).sum();
-    let mut out = String::with_capacity(len);
+    let mut out = String::with_capacity(len.saturating_sub(2));
     for (i, s) in found.enumerate() {
         if i > 0 {
             out.push_str("; ");
         }
         s.cookie.write_pair(&mut out);
     }
+    debug_assert_eq!(out.len(), out.capacity());
     out
 }
 

@@ -1,0 +1,60 @@
+//! Host and port read from a URI's authority in one pass (the auth and cookie layers do this
+//! for every request; `Uri::host` and `Uri::port_u16` each parse the authority again, searching
+//! it from both ends with string splitters).
+
+/// The host of an authority (`user:pass@host:port`), as `Uri::host` gives it (an IPv6
+/// literal keeps its brackets), and what follows it (`""` or `":port"`).
+pub(crate) fn split_host(authority: &str) -> (&str, &str) {
+    let b = authority.as_bytes();
+    let start = b.iter().rposition(|&c| c == b'@').map_or(0, |i| i + 1);
+    let hostport = &authority[start..];
+    let h = hostport.as_bytes();
+    // The port of an IPv6 literal follows `]:`.
+    let host_end = if h.first() == Some(&b'[') {
+        h.iter().position(|&c| c == b']').map_or(h.len(), |i| i + 1)
+    } else {
+        h.iter().rposition(|&c| c == b':').unwrap_or(h.len())
+    };
+    hostport.split_at(host_end)
+}
+
+/// `Uri::host` and `Uri::port_u16` in one pass over the authority.
+#[cfg(feature = "auth")]
+pub(crate) fn host_and_port(authority: &str) -> (&str, Option<u16>) {
+    let (host, rest) = split_host(authority);
+    let port = rest.strip_prefix(':').and_then(|p| p.parse::<u16>().ok());
+    (host, port)
+}
+
+#[cfg(test)]
+mod tests {
+    use http::Uri;
+
+    use super::*;
+
+    #[test]
+    fn host_and_port_agree_with_http() {
+        for u in [
+            "http://h/x",
+            "http://H.example:8080/",
+            "http://u:p@h:81/",
+            "http://u@h/",
+            "http://[::1]:8443/",
+            "http://[::1]/",
+            "http://u:p@[fe80::1]:9/",
+            "http://127.0.0.1:65535/",
+            "http://h:/",
+            "http://a:b@c:d@h:1/",
+        ] {
+            let uri: Uri = u.parse().unwrap();
+            let authority = uri.authority().unwrap().as_str();
+            assert_eq!(Some(split_host(authority).0), uri.host(), "{u}");
+            #[cfg(feature = "auth")]
+            {
+                let (host, port) = host_and_port(authority);
+                assert_eq!(Some(host), uri.host(), "{u}");
+                assert_eq!(port, uri.port_u16(), "{u}");
+            }
+        }
+    }
+}
