@@ -543,3 +543,117 @@ async fn a_user_layers_back_pressure_is_waited_for_not_bypassed() {
     assert_eq!(bodies, ["ok", "ok", "ok", "ok"]);
     assert_eq!(peak.load(Ordering::SeqCst), 1, "never two at once");
 }
+
+/// A redirect whose 3xx carries a body, as most servers' do ("Redirecting to ...").
+fn redirect_body_app() -> Router {
+    let page = "<p>Redirecting to <a href=\"/final\">/final</a></p>\n".repeat(8);
+    Router::new()
+        .route(
+            "/small",
+            get(move || async move { (StatusCode::FOUND, [(header::LOCATION, "/final")], page) }),
+        )
+        .route(
+            "/chunked",
+            get(|| async {
+                let chunks = ["Redirecting ", "to ", "/final"]
+                    .map(|c| Ok::<_, std::convert::Infallible>(axum::body::Bytes::from(c)));
+                (
+                    StatusCode::SEE_OTHER,
+                    [(header::LOCATION, "/final")],
+                    axum::body::Body::from_stream(futures_util::stream::iter(chunks)),
+                )
+            }),
+        )
+        .route(
+            "/big",
+            get(|| async {
+                (
+                    StatusCode::FOUND,
+                    [(header::LOCATION, "/final")],
+                    vec![b'x'; tower_requests_layers::body::MAX_DRAIN as usize + 1],
+                )
+            }),
+        )
+        .route("/final", get(|| async { "done" }))
+}
+
+#[tokio::test]
+async fn a_followed_3xx_body_is_read_so_its_connection_is_reused() {
+    for path in ["/small", "/chunked"] {
+        let server = TestServer::http(redirect_body_app()).await;
+        let session = Session::new();
+        for _ in 0..10 {
+            let resp = session.get(server.url(path)).send().await.unwrap();
+            assert_eq!(resp.history().len(), 1);
+            assert_eq!(resp.text().await.unwrap(), "done");
+        }
+        // 20 requests. The connection that carried a 3xx goes back to the pool once its body
+        // is read; the next hop may be quicker to open a second connection than the pool is
+        // to get the first one back, but never more than that. (Dropping the body unread
+        // closes the connection unless all of it had already arrived: hyper keeps those. The
+        // chunked body comes in several writes: 11 connections for 10 calls without the
+        // drain.)
+        assert!(
+            server.accepts() <= 2,
+            "{path}: {} connections for 10 redirected calls",
+            server.accepts()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_long_3xx_body_is_not_read_and_the_redirect_is_still_followed() {
+    let server = TestServer::http(redirect_body_app()).await;
+    let session = Session::new();
+    for _ in 0..3 {
+        let resp = session.get(server.url("/big")).send().await.unwrap();
+        assert_eq!(resp.history().len(), 1);
+        assert_eq!(resp.text().await.unwrap(), "done");
+    }
+    // Each /big connection is closed with its body unread; /final reuses one of the others.
+    assert!(server.accepts() >= 3, "{} connections", server.accepts());
+}
+
+/// A server whose 3xx says `Content-Length: 100` and sends 10 bytes before closing: the body
+/// fails while it is drained, and the redirect is followed on a new connection all the same
+/// (requests does the same: it reads `resp.content` and ignores the error).
+#[tokio::test]
+async fn a_3xx_body_that_fails_is_dropped_and_the_redirect_followed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                let mut n = 0;
+                while !buf[..n].windows(4).any(|w| w == b"\r\n\r\n") {
+                    match sock.read(&mut buf[n..]).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(m) => n += m,
+                    }
+                }
+                let reply: &[u8] = if buf[..n].starts_with(b"GET /lie ") {
+                    b"HTTP/1.1 302 Found\r\nlocation: /final\r\ncontent-length: 100\r\n\r\n0123456789"
+                } else {
+                    b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\nconnection: close\r\n\r\ndone"
+                };
+                let _ = sock.write_all(reply).await;
+                let _ = sock.shutdown().await;
+            });
+        }
+    });
+    let session = Session::new();
+    let resp = tokio::time::timeout(
+        Duration::from_secs(10),
+        session.get(format!("http://{addr}/lie")).send(),
+    )
+    .await
+    .expect("no hang")
+    .unwrap();
+    assert_eq!(resp.history().len(), 1);
+    assert_eq!(resp.text().await.unwrap(), "done");
+}

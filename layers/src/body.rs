@@ -212,6 +212,41 @@ impl From<()> for Body {
     }
 }
 
+/// The most of an unused response body (the 3xx of a followed redirect, the 401 of an answered
+/// challenge) that is read and thrown away before the next request, so that its connection can
+/// go back to the pool, as requests does (`resp.content` before each hop or resend). hyper keeps
+/// the connection of a dropped body only when all of it had already arrived; a chunked or
+/// slower body closed it. A longer body, or one that fails, is dropped instead (its connection
+/// is closed). The drain waits for the body as reading it would: a total timeout above the
+/// layer bounds it.
+pub const MAX_DRAIN: u64 = 64 * 1024;
+
+/// Whether an unused response body is worth reading to its end (see [`MAX_DRAIN`]).
+pub(crate) fn worth_draining<T: http_body::Body>(body: &T) -> bool {
+    !body.is_end_stream() && body.size_hint().lower() <= MAX_DRAIN
+}
+
+/// Reads `body` to its end, at most [`MAX_DRAIN`] bytes of data counted in `drained`; ready when
+/// the body ended, failed or was too long (the caller then drops it).
+pub(crate) fn poll_drain<T: http_body::Body>(
+    mut body: Pin<&mut T>,
+    drained: &mut u64,
+    cx: &mut Context<'_>,
+) -> Poll<()> {
+    while let Some(frame) = std::task::ready!(body.as_mut().poll_frame(cx)) {
+        let Ok(frame) = frame else {
+            break;
+        };
+        if let Some(data) = frame.data_ref() {
+            *drained += bytes::Buf::remaining(data) as u64;
+            if *drained > MAX_DRAIN {
+                break;
+            }
+        }
+    }
+    Poll::Ready(())
+}
+
 /// A body type the replaying layers (retry, redirect, auth challenges) can copy.
 ///
 /// Implemented for [`Body`] (empty and buffered bodies replay, streams do not),

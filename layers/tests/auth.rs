@@ -648,3 +648,80 @@ proptest! {
         prop_assert!(count.load(Ordering::SeqCst) <= 2);
     }
 }
+
+// ---------------------------------------------------------------- 401 bodies
+
+/// A response body in `chunks` that notes whether it was read to its end.
+struct Tracked {
+    chunks: std::collections::VecDeque<Bytes>,
+    ended: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl http_body::Body for Tracked {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Infallible>>> {
+        match self.chunks.pop_front() {
+            Some(chunk) => std::task::Poll::Ready(Some(Ok(http_body::Frame::data(chunk)))),
+            None => {
+                self.ended.store(true, Ordering::SeqCst);
+                std::task::Poll::Ready(None)
+            }
+        }
+    }
+}
+
+/// The answered 401's body is read to its end before the resend (so that its connection can go
+/// back to the pool, as requests does), unless it is longer than `MAX_DRAIN`; either way the
+/// resend's response is returned.
+#[tokio::test]
+async fn an_answered_401_body_is_read_before_the_resend() {
+    let max = tower_requests_layers::body::MAX_DRAIN as usize;
+    for (scheme, chunk, n, read) in [
+        ("digest", 100, 3, true),
+        ("custom", 100, 3, true),
+        ("digest", 1024, max / 1024 + 1, false),
+        ("custom", 1024, max / 1024 + 1, false),
+    ] {
+        let ended = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let ended2 = ended.clone();
+        let inner = service_fn(move |req: Request<Body>| {
+            let authorized = req.headers().contains_key(AUTHORIZATION)
+                && req.headers()[AUTHORIZATION] != "Bearer old";
+            let (status, chunks, ended) = if authorized {
+                (200, vec![Bytes::from("ok")], Default::default())
+            } else {
+                (401, vec![Bytes::from(vec![b'x'; chunk]); n], ended2.clone())
+            };
+            let mut res = Response::new(Tracked {
+                chunks: chunks.into(),
+                ended,
+            });
+            *res.status_mut() = StatusCode::from_u16(status).unwrap();
+            res.headers_mut().insert(
+                WWW_AUTHENTICATE,
+                HeaderValue::from_static("Digest realm=\"r\", qop=\"auth\", nonce=\"n\""),
+            );
+            async { Ok::<_, Infallible>(res) }
+        });
+        let layer = match scheme {
+            "digest" => AuthLayer::digest("u", "p"),
+            _ => AuthLayer::custom(Refreshing {
+                token: Mutex::new("old".into()),
+                refreshes: AtomicUsize::new(0),
+            }),
+        };
+        let mut svc = ServiceBuilder::new().layer(layer).service(inner);
+        let res = call(&mut svc, get("http://h.test/".into())).await.unwrap();
+        assert_eq!(res.status(), 200, "{scheme} {n}x{chunk}");
+        assert_eq!(
+            ended.load(Ordering::SeqCst),
+            read,
+            "{scheme}: a 401 body of {n}x{chunk} bytes read to its end"
+        );
+    }
+}

@@ -12,6 +12,7 @@ use tower_service::Service;
 use super::error::AuthError;
 use super::origin::Origin;
 use super::scheme::{BoxFuture, Scheme};
+use crate::body::{poll_drain, worth_draining};
 use crate::{BoxError, ReplayBody};
 
 pin_project! {
@@ -98,6 +99,9 @@ pin_project! {
         replay: Option<B>,
         // Custom: the head as sent, for `on_unauthorized`.
         sent: Option<request::Parts>,
+        // The body of the answered 401, read to its end before the resend is sent.
+        drain: Option<Pin<Box<ResB>>>,
+        drained: u64,
     }
 }
 
@@ -135,6 +139,8 @@ where
                     pre,
                     replay,
                     sent: None,
+                    drain: None,
+                    drained: 0,
                 }),
             },
         }
@@ -155,6 +161,7 @@ where
     S: Service<Request<B>, Response = Response<ResB>> + Clone,
     S::Error: Into<BoxError>,
     B: ReplayBody,
+    ResB: http_body::Body,
 {
     type Output = Result<Response<ResB>, BoxError>;
 
@@ -172,6 +179,7 @@ where
     S: Service<Request<B>, Response = Response<ResB>> + Clone,
     S::Error: Into<BoxError>,
     B: ReplayBody,
+    ResB: http_body::Body,
 {
     type Output = Result<Response<ResB>, BoxError>;
 
@@ -183,6 +191,10 @@ where
                     return Poll::Ready(Err(error.take().unwrap_or_else(gone)));
                 }
                 StateProj::Resending { fut } => {
+                    if let Some(body) = this.drain {
+                        ready!(poll_drain(body.as_mut(), this.drained, cx));
+                        *this.drain = None;
+                    }
                     return fut.poll(cx).map_err(Into::into);
                 }
                 StateProj::Authorizing { fut, body } => {
@@ -212,8 +224,12 @@ where
                             if !digest.authorize(this.target, &mut parts) {
                                 return Poll::Ready(Ok(res));
                             }
-                            // The 401's body is dropped unread.
-                            drop(res);
+                            // The 401's body is read to its end before the resend when it
+                            // is short (`crate::body::MAX_DRAIN`), else dropped unread.
+                            let unread = res.into_body();
+                            if worth_draining(&unread) {
+                                *this.drain = Some(Box::pin(unread));
+                            }
                             State::Resending {
                                 fut: Oneshot::new(service, Request::from_parts(parts, body)),
                             }
@@ -241,7 +257,9 @@ where
                         this.scheme.as_ref(),
                     ) {
                         (true, true, Some(pre), Some(Scheme::Custom(auth))) => {
-                            drop(body);
+                            if worth_draining(&body) {
+                                *this.drain = Some(Box::pin(body));
+                            }
                             State::Reauthorizing {
                                 fut: auth.clone().authorize_boxed(pre),
                             }

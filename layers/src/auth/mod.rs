@@ -23,7 +23,9 @@
 //!
 //! Digest and custom schemes may resend a request once after a 401 (never more: no loops). The
 //! body is replayed with [`ReplayBody`](crate::ReplayBody); a body that cannot be replayed (a
-//! stream) means the 401 is returned as it is. The dropped 401's body is not read.
+//! stream) means the 401 is returned as it is. The answered 401's body is read to its end
+//! before the resend, as requests does, so its connection can be reused (up to
+//! [`MAX_DRAIN`](crate::body::MAX_DRAIN) bytes; a longer one is dropped unread).
 //!
 //! # Digest
 //!

@@ -24,8 +24,9 @@
 //! * A response reached through redirects carries a [`History`] (one [`Hop`] per 3xx followed)
 //!   and the [`EffectiveUri`] (final URI), plus [`Fragment`] when the final URL has one. A
 //!   response that followed no redirect carries none of them: its URI is the request's own
-//!   (read them with that fallback, as for [`OriginalUri`]). The bodies of followed 3xx
-//!   responses are dropped unread.
+//!   (read them with that fallback, as for [`OriginalUri`]). The body of a followed 3xx is
+//!   read to its end before the next hop, as requests does, so its connection can be reused
+//!   (up to [`MAX_DRAIN`](crate::body::MAX_DRAIN) bytes; a longer one is dropped unread).
 //!
 //! # Why not tower-http's `FollowRedirect`
 //!
@@ -76,7 +77,7 @@ mod policy;
 mod service;
 
 pub use error::{RedirectError, TooManyRedirects};
-pub use future::ResponseFuture;
+pub use future::{ResponseBody, ResponseFuture};
 pub use layer::FollowRedirectLayer;
 pub use policy::{EffectiveUri, Fragment, History, Hop, OriginalUri};
 pub use service::FollowRedirect;

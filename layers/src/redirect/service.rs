@@ -41,6 +41,7 @@ where
     S: Service<Request<B>, Response = Response<ResB>> + Clone,
     S::Error: Into<BoxError>,
     B: ReplayBody,
+    ResB: http_body::Body,
 {
     type Response = Response<ResB>;
     type Error = BoxError;
@@ -67,6 +68,7 @@ where
         let (method, uri, version) = (req.method().clone(), req.uri().clone(), req.version());
         ResponseFuture {
             future: Either::Left(service.call(req)),
+            drain: None,
             state: Box::new(Hops {
                 method,
                 uri,
@@ -79,6 +81,7 @@ where
                 history: Vec::new(),
                 max: self.max,
                 follow: self.follow,
+                drained: 0,
             }),
         }
     }
