@@ -657,3 +657,45 @@ async fn a_3xx_body_that_fails_is_dropped_and_the_redirect_followed() {
     assert_eq!(resp.history().len(), 1);
     assert_eq!(resp.text().await.unwrap(), "done");
 }
+
+/// The retried 503's body is read during the backoff (urllib3's `drain_conn()`), so the retry
+/// can reuse its connection. The 503 comes in chunks, so hyper alone would close it.
+#[tokio::test]
+async fn a_retried_responses_body_is_read_so_its_connection_is_reused() {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let seen = hits.clone();
+    let app = Router::new().route(
+        "/busy",
+        get(move || {
+            let n = seen.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if n % 2 == 0 {
+                    let chunks = ["Service ", "Unavailable", "\n"]
+                        .map(|c| Ok::<_, std::convert::Infallible>(axum::body::Bytes::from(c)));
+                    (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        axum::body::Body::from_stream(futures_util::stream::iter(chunks)),
+                    )
+                        .into_response()
+                } else {
+                    "done".into_response()
+                }
+            }
+        }),
+    );
+    let server = TestServer::http(app).await;
+    let session = Session::builder()
+        .retry(Retry::new().total(1).status_forcelist([503]))
+        .build()
+        .unwrap();
+    for _ in 0..10 {
+        let resp = session.get(server.url("/busy")).send().await.unwrap();
+        assert_eq!(resp.text().await.unwrap(), "done");
+    }
+    assert_eq!(hits.load(Ordering::SeqCst), 20);
+    assert!(
+        server.accepts() <= 2,
+        "{} connections for 10 retried calls",
+        server.accepts()
+    );
+}

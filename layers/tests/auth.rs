@@ -19,7 +19,7 @@ use tower_requests_layers::{AuthLayer, Body, BoxError};
 
 #[path = "auth_support/mod.rs"]
 mod support;
-use support::{client, respond, seen, serve, Seen};
+use support::{client, respond, seen, serve, Seen, Tracked};
 
 async fn call<S, R>(svc: &mut S, req: Request<Body>) -> Result<Response<R>, BoxError>
 where
@@ -650,30 +650,6 @@ proptest! {
 }
 
 // ---------------------------------------------------------------- 401 bodies
-
-/// A response body in `chunks` that notes whether it was read to its end.
-struct Tracked {
-    chunks: std::collections::VecDeque<Bytes>,
-    ended: Arc<std::sync::atomic::AtomicBool>,
-}
-
-impl http_body::Body for Tracked {
-    type Data = Bytes;
-    type Error = Infallible;
-
-    fn poll_frame(
-        mut self: std::pin::Pin<&mut Self>,
-        _cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Infallible>>> {
-        match self.chunks.pop_front() {
-            Some(chunk) => std::task::Poll::Ready(Some(Ok(http_body::Frame::data(chunk)))),
-            None => {
-                self.ended.store(true, Ordering::SeqCst);
-                std::task::Poll::Ready(None)
-            }
-        }
-    }
-}
 
 /// The answered 401's body is read to its end before the resend (so that its connection can go
 /// back to the pool, as requests does), unless it is longer than `MAX_DRAIN`; either way the

@@ -16,6 +16,9 @@ use tower_requests_layers::retry::{Retry, RetryError, RetryErrorKind, RetryLayer
 use tower_requests_layers::timeout::{Elapsed, TimeoutKind, TimeoutLayer};
 use tower_requests_layers::{Body, BoxError};
 
+#[path = "auth_support/mod.rs"]
+mod support;
+
 #[derive(Clone, Copy, Debug)]
 enum Step {
     Status(u16),
@@ -438,7 +441,12 @@ async fn other_replayable_body_types_work() {
         assert_eq!(req.body(), "hello");
         async move {
             let status = if n == 0 { 503 } else { 200 };
-            Ok::<_, io::Error>(Response::builder().status(status).body(()).unwrap())
+            Ok::<_, io::Error>(
+                Response::builder()
+                    .status(status)
+                    .body(String::new())
+                    .unwrap(),
+            )
         }
     });
     let mut svc = RetryLayer::new(Retry::new().status_forcelist([503])).layer(inner);
@@ -566,4 +574,45 @@ async fn usable_as_box_clone_sync_service() {
     let fut = boxed.clone().oneshot(get());
     assert_send(&fut);
     drop(fut);
+}
+
+/// The body of a retried response is read to its end during the backoff (urllib3's
+/// `drain_conn()`), so its connection can be reused; one longer than `MAX_DRAIN` is dropped
+/// unread. Either way the retry happens and its response is returned.
+#[tokio::test(start_paused = true)]
+async fn a_retried_responses_body_is_read_during_the_backoff() {
+    let max = tower_requests_layers::body::MAX_DRAIN as usize;
+    for (size, n, read) in [(100, 3, true), (1024, max / 1024 + 1, false)] {
+        let (first, ended) = support::Tracked::new(n, size);
+        let first = Arc::new(Mutex::new(Some(first)));
+        let inner = tower::service_fn(move |_req: Request<Body>| {
+            let body = first.lock().unwrap().take();
+            async move {
+                Ok::<_, io::Error>(match body {
+                    Some(body) => Response::builder().status(503).body(body).unwrap(),
+                    None => Response::new(support::Tracked::new(1, 2).0),
+                })
+            }
+        });
+        let mut svc = RetryLayer::new(
+            Retry::new()
+                .total(1)
+                .status_forcelist([503])
+                .backoff_factor(0.5),
+        )
+        .layer(inner);
+        let resp = svc
+            .ready()
+            .await
+            .unwrap()
+            .call(Request::new(Body::empty()))
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(
+            ended.load(Ordering::SeqCst),
+            read,
+            "{n}x{size} bytes read to the end"
+        );
+    }
 }

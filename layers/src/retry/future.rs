@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use http::{Request, Response};
@@ -13,40 +13,54 @@ use tower_service::Service;
 
 use super::policy::RetryPolicy;
 use super::service::BoxErrors;
+use crate::body::{poll_drain, worth_draining};
 use crate::{BoxError, ReplayBody};
 
 pin_project! {
     /// The wait before a retry ([`RetryPolicy`]'s `Policy::Future`): a tokio sleep, or nothing
-    /// for a zero backoff.
-    pub struct BackoffFuture {
+    /// for a zero backoff. Meanwhile the body of the response being retried (a 503, say) is
+    /// read to its end, as urllib3 does (`response.drain_conn()`), so that its connection can
+    /// go back to the pool (at most [`MAX_DRAIN`](crate::body::MAX_DRAIN) bytes; a longer body
+    /// is dropped unread).
+    pub struct BackoffFuture<ResB> {
         #[pin]
         sleep: Option<Sleep>,
+        drain: Option<Pin<Box<ResB>>>,
+        drained: u64,
     }
 }
 
-impl BackoffFuture {
-    pub(crate) fn new(duration: Duration) -> Self {
+impl<ResB: http_body::Body> BackoffFuture<ResB> {
+    pub(crate) fn new(duration: Duration, retried: Option<ResB>) -> Self {
         BackoffFuture {
             sleep: (!duration.is_zero()).then(|| tokio::time::sleep(duration)),
+            drain: retried.filter(worth_draining).map(Box::pin),
+            drained: 0,
         }
     }
 }
 
-impl Future for BackoffFuture {
+impl<ResB: http_body::Body> Future for BackoffFuture<ResB> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        match self.project().sleep.as_pin_mut() {
+        let this = self.project();
+        if let Some(body) = this.drain {
+            ready!(poll_drain(body.as_mut(), this.drained, cx));
+            *this.drain = None;
+        }
+        match this.sleep.as_pin_mut() {
             Some(sleep) => sleep.poll(cx),
             None => Poll::Ready(()),
         }
     }
 }
 
-impl std::fmt::Debug for BackoffFuture {
+impl<ResB> std::fmt::Debug for BackoffFuture<ResB> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BackoffFuture")
             .field("deadline", &self.sleep.as_ref().map(|s| s.deadline()))
+            .field("draining", &self.drain.is_some())
             .finish()
     }
 }
@@ -59,6 +73,7 @@ pin_project! {
         S: Service<Request<B>, Response = Response<ResB>>,
         S::Error: Into<BoxError>,
         B: ReplayBody,
+        ResB: http_body::Body,
     {
         // Boxed: tower's retry future carries a copy of the request and of the service for the
         // next attempt (several hundred bytes); in a box, the futures of every layer above stay
@@ -73,6 +88,7 @@ where
     S: Service<Request<B>, Response = Response<ResB>>,
     S::Error: Into<BoxError>,
     B: ReplayBody,
+    ResB: http_body::Body,
 {
     pub(crate) fn new(
         inner: tower::retry::future::ResponseFuture<RetryPolicy, BoxErrors<S>, Request<B>>,
@@ -89,6 +105,7 @@ where
     S: Service<Request<B>, Response = Response<ResB>>,
     S::Error: Into<BoxError>,
     B: ReplayBody,
+    ResB: http_body::Body,
 {
     type Output = Result<Response<ResB>, BoxError>;
 
@@ -102,6 +119,7 @@ where
     S: Service<Request<B>, Response = Response<ResB>>,
     S::Error: Into<BoxError>,
     B: ReplayBody,
+    ResB: http_body::Body,
 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ResponseFuture").finish_non_exhaustive()

@@ -42,7 +42,10 @@
 //! buffered bodies are sent byte-identical on every attempt. A streaming body is sent once; if a
 //! retry is then needed, the call fails with a [`RetryError`] of kind
 //! [`BodyNotReplayable`](RetryErrorKind::BodyNotReplayable) whose `source()` is the attempt's
-//! error (an empty body is never sent in its place).
+//! error (an empty body is never sent in its place). The body of a *response* that is retried
+//! (a 503, say) is read to its end during the backoff, as urllib3's `drain_conn()` does, so its
+//! connection can be reused (at most [`MAX_DRAIN`](crate::body::MAX_DRAIN) bytes; a longer one
+//! is dropped unread); the response body type must therefore be an [`http_body::Body`].
 //!
 //! **Budget.** A [`RetryBudget`] (tower's `TpsBudget`, on by default) caps the retries to 20% of
 //! the calls plus 1 per second, shared by every service built from one layer: a backend that is

@@ -218,14 +218,15 @@ impl RetryPolicy {
 impl<B, ResB> Policy<Request<B>, Response<ResB>, BoxError> for RetryPolicy
 where
     B: ReplayBody,
+    ResB: http_body::Body,
 {
-    type Future = BackoffFuture;
+    type Future = BackoffFuture<ResB>;
 
     fn retry(
         &mut self,
         req: &mut Request<B>,
         result: &mut Result<Response<ResB>, BoxError>,
-    ) -> Option<BackoffFuture> {
+    ) -> Option<BackoffFuture<ResB>> {
         self.attempts += 1;
         let decision = match result {
             Ok(resp) => self.on_response(req, resp),
@@ -243,7 +244,15 @@ where
                     ?sleep,
                     "retrying request"
                 );
-                Some(BackoffFuture::new(sleep))
+                // The retried response is dropped by tower once this returns: its body is
+                // taken to be read during the backoff (the placeholder left is never seen).
+                let retried = match result {
+                    Ok(_) => std::mem::replace(result, Err(BoxError::from("retried")))
+                        .ok()
+                        .map(Response::into_body),
+                    Err(_) => None,
+                };
+                Some(BackoffFuture::new(sleep, retried))
             }
             Decision::Fail(err) => {
                 *result = Err(Box::new(err));

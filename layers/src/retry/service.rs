@@ -72,6 +72,7 @@ where
     S: Service<Request<B>, Response = Response<ResB>> + Clone,
     S::Error: Into<BoxError>,
     B: ReplayBody,
+    ResB: http_body::Body,
 {
     type Response = Response<ResB>;
     type Error = BoxError;

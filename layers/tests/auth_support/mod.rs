@@ -102,3 +102,39 @@ where
 {
     String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
 }
+
+/// A response body in `chunks` that notes whether it was read to its end.
+pub struct Tracked {
+    pub chunks: std::collections::VecDeque<Bytes>,
+    pub ended: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Tracked {
+    /// `n` chunks of `size` bytes, and the flag that says whether they were all read.
+    pub fn new(n: usize, size: usize) -> (Tracked, std::sync::Arc<std::sync::atomic::AtomicBool>) {
+        let ended = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let body = Tracked {
+            chunks: vec![Bytes::from(vec![b'x'; size]); n].into(),
+            ended: ended.clone(),
+        };
+        (body, ended)
+    }
+}
+
+impl http_body::Body for Tracked {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        match self.chunks.pop_front() {
+            Some(chunk) => std::task::Poll::Ready(Some(Ok(http_body::Frame::data(chunk)))),
+            None => {
+                self.ended.store(true, std::sync::atomic::Ordering::SeqCst);
+                std::task::Poll::Ready(None)
+            }
+        }
+    }
+}
