@@ -346,11 +346,40 @@ fn loopback(c: &mut Criterion) {
             .iter(|| join_all((0..64).map(|_| get_reqwest(&reqwest_h2, &url))))
     });
     g.finish();
+
+    // The same C=1 GETs with each client on a current-thread runtime: its connection task and
+    // the request loop share one thread, so no request waits for a sleeping worker to be woken
+    // (see benches/README.md on why that dominates C=1 above).
+    let ct = current_thread_runtime();
+    let _ct_guard = ct.enter();
+    let raw_ct = raw_client(&rig);
+    let session_ct = self::session(&rig);
+    let reqwest_ct = reqwest_client(&rig);
+    let url = format!("http://{}/", rig.http);
+    let uri: http::Uri = url.parse().unwrap();
+    let mut g = group(c, "get_small_http_c1_current_thread", 1);
+    g.bench_function("raw_hyper_util", |b| {
+        b.to_async(&ct).iter(|| get_raw(&raw_ct, &uri))
+    });
+    g.bench_function("session", |b| {
+        b.to_async(&ct).iter(|| get_session(&session_ct, &url))
+    });
+    g.bench_function("reqwest", |b| {
+        b.to_async(&ct).iter(|| get_reqwest(&reqwest_ct, &url))
+    });
+    g.finish();
 }
 
-/// Profiling mode, outside criterion: `LOOPBACK_PROFILE=<raw|session|reqwest|client|facade>:<n>[:big|:c64]`
-/// makes `n` sequential plain-http GETs (small, of the 1 MiB body, or 64 at once each) with one client (after one
-/// warm-up request) and exits, for
+fn current_thread_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Profiling mode, outside criterion: `LOOPBACK_PROFILE=<raw|session|reqwest|client|facade>:<n>[:big|:c64|:ct]`
+/// makes `n` sequential plain-http GETs (small, of the 1 MiB body, 64 at once each, or small on a
+/// current-thread client runtime) with one client (after one warm-up request) and exits, for
 /// `valgrind --tool=callgrind` (instructions) or `strace -f -c` (system calls): the difference
 /// between two `n` is the cost per request, server included.
 fn profile(spec: &str) {
@@ -362,7 +391,12 @@ fn profile(spec: &str) {
     // `c64`: each of the `n` steps is 64 concurrent GETs.
     let width = if mode == Some("c64") { 64 } else { 1 };
     let rig = start_server();
-    let rt = one_worker_runtime();
+    // `ct`: the client on a current-thread runtime (no worker thread to wake).
+    let rt = if mode == Some("ct") {
+        current_thread_runtime()
+    } else {
+        one_worker_runtime()
+    };
     let _guard = rt.enter();
     let url = format!("http://{}/{path}", rig.http);
     let uri: http::Uri = url.parse().unwrap();
