@@ -91,8 +91,10 @@ pin_project! {
     pub struct TotalResponseFuture<F> {
         #[pin]
         inner: F,
-        #[pin]
-        sleep: Option<Sleep>,
+        // Boxed, and only once the call has to wait: this future sits at the top of a stack
+        // (moved, and boxed by the facade, on every call) and a tokio `Sleep` would more than
+        // double its size, for the calls that set no timeout too.
+        sleep: Option<Pin<Box<Sleep>>>,
         deadline: Option<(Instant, Duration)>,
     }
 }
@@ -137,14 +139,12 @@ where
         let Some((at, timeout)) = *this.deadline else {
             return Poll::Pending;
         };
-        if this.sleep.is_none() {
-            this.sleep.set(Some(sleep_until(at)));
-        }
-        match this.sleep.as_pin_mut().map(|s| s.poll(cx)) {
-            Some(Poll::Ready(())) => {
+        let sleep = this.sleep.get_or_insert_with(|| Box::pin(sleep_until(at)));
+        match sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => {
                 Poll::Ready(Err(Box::new(Elapsed::new(TimeoutKind::Total, timeout))))
             }
-            _ => Poll::Pending,
+            Poll::Pending => Poll::Pending,
         }
     }
 }
