@@ -118,7 +118,7 @@ where
     type Output = Result<Response<TotalBody<ResB>>, BoxError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
+        let this = self.project();
         if let Poll::Ready(result) = this.inner.poll(cx) {
             let deadline = *this.deadline;
             return Poll::Ready(
