@@ -280,43 +280,20 @@ fn loopback(c: &mut Criterion) {
 
     for (scheme, addr) in [("http", rig.http), ("https", rig.https)] {
         let url = format!("{scheme}://{addr}/");
-        let uri: http::Uri = url.parse().unwrap();
         for conc in [1usize, 64] {
-            let mut g = group(c, &format!("get_small_{scheme}_c{conc}"), conc as u64);
-            g.bench_function("raw_hyper_util", |b| {
-                b.to_async(&rt)
-                    .iter(|| join_all((0..conc).map(|_| get_raw(&raw, &uri))))
-            });
-            g.bench_function("session", |b| {
-                b.to_async(&rt)
-                    .iter(|| join_all((0..conc).map(|_| get_session(&session, &url))))
-            });
-            g.bench_function("reqwest", |b| {
-                b.to_async(&rt)
-                    .iter(|| join_all((0..conc).map(|_| get_reqwest(&reqwest, &url))))
-            });
-            g.finish();
+            let g = group(c, &format!("get_small_{scheme}_c{conc}"), conc as u64);
+            bench_clients(g, &rt, (&raw, &session, &reqwest), &url, conc);
         }
     }
 
     // 1 MiB downloads (MB/s) over plain http.
     let url = format!("http://{}/big", rig.http);
-    let uri: http::Uri = url.parse().unwrap();
     let mut g = c.benchmark_group("download_1mib_http");
     g.throughput(Throughput::Bytes(BIG as u64))
         .sample_size(20)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3));
-    g.bench_function("raw_hyper_util", |b| {
-        b.to_async(&rt).iter(|| get_raw(&raw, &uri))
-    });
-    g.bench_function("session", |b| {
-        b.to_async(&rt).iter(|| get_session(&session, &url))
-    });
-    g.bench_function("reqwest", |b| {
-        b.to_async(&rt).iter(|| get_reqwest(&reqwest, &url))
-    });
-    g.finish();
+    bench_clients(g, &rt, (&raw, &session, &reqwest), &url, 1);
 
     // HTTP/2 over TLS at C=64, multiplexed on one connection (ALPN h2 for all three).
     let raw_h2 = raw_client_with(client_tls_alpn(&rig, &[b"h2"]));
@@ -331,21 +308,8 @@ fn loopback(c: &mut Criterion) {
         .build()
         .unwrap();
     let url = format!("https://{}/", rig.https);
-    let uri: http::Uri = url.parse().unwrap();
-    let mut g = group(c, "get_small_h2_tls_c64", 64);
-    g.bench_function("raw_hyper_util", |b| {
-        b.to_async(&rt)
-            .iter(|| join_all((0..64).map(|_| get_raw(&raw_h2, &uri))))
-    });
-    g.bench_function("session", |b| {
-        b.to_async(&rt)
-            .iter(|| join_all((0..64).map(|_| get_session(&session_h2, &url))))
-    });
-    g.bench_function("reqwest", |b| {
-        b.to_async(&rt)
-            .iter(|| join_all((0..64).map(|_| get_reqwest(&reqwest_h2, &url))))
-    });
-    g.finish();
+    let g = group(c, "get_small_h2_tls_c64", 64);
+    bench_clients(g, &rt, (&raw_h2, &session_h2, &reqwest_h2), &url, 64);
 
     // The same C=1 GETs with each client on a current-thread runtime: its connection task and
     // the request loop share one thread, so no request waits for a sleeping worker to be woken
@@ -356,16 +320,30 @@ fn loopback(c: &mut Criterion) {
     let session_ct = self::session(&rig);
     let reqwest_ct = reqwest_client(&rig);
     let url = format!("http://{}/", rig.http);
+    let g = group(c, "get_small_http_c1_current_thread", 1);
+    bench_clients(g, &ct, (&raw_ct, &session_ct, &reqwest_ct), &url, 1);
+}
+
+/// One bench per client in `g`: `width` concurrent GETs of `url` on `rt` per iteration.
+fn bench_clients(
+    mut g: BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    rt: &tokio::runtime::Runtime,
+    (raw, session, reqwest): (&Raw, &Session, &reqwest::Client),
+    url: &str,
+    width: usize,
+) {
     let uri: http::Uri = url.parse().unwrap();
-    let mut g = group(c, "get_small_http_c1_current_thread", 1);
     g.bench_function("raw_hyper_util", |b| {
-        b.to_async(&ct).iter(|| get_raw(&raw_ct, &uri))
+        b.to_async(rt)
+            .iter(|| join_all((0..width).map(|_| get_raw(raw, &uri))))
     });
     g.bench_function("session", |b| {
-        b.to_async(&ct).iter(|| get_session(&session_ct, &url))
+        b.to_async(rt)
+            .iter(|| join_all((0..width).map(|_| get_session(session, url))))
     });
     g.bench_function("reqwest", |b| {
-        b.to_async(&ct).iter(|| get_reqwest(&reqwest_ct, &url))
+        b.to_async(rt)
+            .iter(|| join_all((0..width).map(|_| get_reqwest(reqwest, url))))
     });
     g.finish();
 }
