@@ -221,30 +221,69 @@ impl From<()> for Body {
 /// layer bounds it.
 pub const MAX_DRAIN: u64 = 64 * 1024;
 
-/// Whether an unused response body is worth reading to its end (see [`MAX_DRAIN`]).
-pub(crate) fn worth_draining<T: http_body::Body>(body: &T) -> bool {
-    !body.is_end_stream() && body.size_hint().lower() <= MAX_DRAIN
+pin_project_lite::pin_project! {
+    struct Draining<B> {
+        read: u64,
+        #[pin]
+        body: B,
+    }
 }
 
-/// Reads `body` to its end, at most [`MAX_DRAIN`] bytes of data counted in `drained`; ready when
-/// the body ended, failed or was too long (the caller then drops it).
-pub(crate) fn poll_drain<T: http_body::Body>(
-    mut body: Pin<&mut T>,
-    drained: &mut u64,
-    cx: &mut Context<'_>,
-) -> Poll<()> {
-    while let Some(frame) = std::task::ready!(body.as_mut().poll_frame(cx)) {
-        let Ok(frame) = frame else {
-            break;
-        };
-        if let Some(data) = frame.data_ref() {
-            *drained += bytes::Buf::remaining(data) as u64;
-            if *drained > MAX_DRAIN {
-                break;
-            }
+/// An unused response body being read to its end (see [`MAX_DRAIN`]), or none. One box, only
+/// while a body is being read: the futures that hold one grow by a pointer.
+pub(crate) struct Drain<B>(Option<Pin<Box<Draining<B>>>>);
+
+impl<B> Default for Drain<B> {
+    fn default() -> Self {
+        Drain(None)
+    }
+}
+
+impl<B> Drain<B> {
+    /// Whether a body is being read.
+    pub(crate) fn is_active(&self) -> bool {
+        self.0.is_some()
+    }
+}
+
+impl<B: http_body::Body> Drain<B> {
+    /// Starts reading `body` when it is worth it; else it is dropped here (its connection is
+    /// closed unless all of it had already arrived).
+    pub(crate) fn start(&mut self, body: B) {
+        if !body.is_end_stream() && body.size_hint().lower() <= MAX_DRAIN {
+            self.0 = Some(Box::pin(Draining { read: 0, body }));
         }
     }
-    Poll::Ready(())
+
+    /// Ready once no body is being read: it ended, failed or passed [`MAX_DRAIN`] (and was
+    /// dropped), or there was none.
+    #[inline]
+    pub(crate) fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        // Most calls have nothing to read: that check stays in the caller's code.
+        if self.0.is_none() {
+            return Poll::Ready(());
+        }
+        self.poll_body(cx)
+    }
+
+    fn poll_body(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if let Some(draining) = &mut self.0 {
+            let mut this = draining.as_mut().project();
+            while let Some(frame) = std::task::ready!(this.body.as_mut().poll_frame(cx)) {
+                let Ok(frame) = frame else {
+                    break;
+                };
+                if let Some(data) = frame.data_ref() {
+                    *this.read += bytes::Buf::remaining(data) as u64;
+                    if *this.read > MAX_DRAIN {
+                        break;
+                    }
+                }
+            }
+            self.0 = None;
+        }
+        Poll::Ready(())
+    }
 }
 
 /// A body type the replaying layers (retry, redirect, auth challenges) can copy.

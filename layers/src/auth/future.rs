@@ -12,7 +12,7 @@ use tower_service::Service;
 use super::error::AuthError;
 use super::origin::Origin;
 use super::scheme::{BoxFuture, Scheme};
-use crate::body::{poll_drain, worth_draining};
+use crate::body::Drain;
 use crate::{BoxError, ReplayBody};
 
 pin_project! {
@@ -100,8 +100,7 @@ pin_project! {
         // Custom: the head as sent, for `on_unauthorized`.
         sent: Option<request::Parts>,
         // The body of the answered 401, read to its end before the resend is sent.
-        drain: Option<Pin<Box<ResB>>>,
-        drained: u64,
+        drain: Drain<ResB>,
     }
 }
 
@@ -139,8 +138,7 @@ where
                     pre,
                     replay,
                     sent: None,
-                    drain: None,
-                    drained: 0,
+                    drain: Drain::default(),
                 }),
             },
         }
@@ -191,10 +189,7 @@ where
                     return Poll::Ready(Err(error.take().unwrap_or_else(gone)));
                 }
                 StateProj::Resending { fut } => {
-                    if let Some(body) = this.drain {
-                        ready!(poll_drain(body.as_mut(), this.drained, cx));
-                        *this.drain = None;
-                    }
+                    ready!(this.drain.poll(cx));
                     return fut.poll(cx).map_err(Into::into);
                 }
                 StateProj::Authorizing { fut, body } => {
@@ -226,10 +221,7 @@ where
                             }
                             // The 401's body is read to its end before the resend when it
                             // is short (`crate::body::MAX_DRAIN`), else dropped unread.
-                            let unread = res.into_body();
-                            if worth_draining(&unread) {
-                                *this.drain = Some(Box::pin(unread));
-                            }
+                            this.drain.start(res.into_body());
                             State::Resending {
                                 fut: Oneshot::new(service, Request::from_parts(parts, body)),
                             }
@@ -257,9 +249,7 @@ where
                         this.scheme.as_ref(),
                     ) {
                         (true, true, Some(pre), Some(Scheme::Custom(auth))) => {
-                            if worth_draining(&body) {
-                                *this.drain = Some(Box::pin(body));
-                            }
+                            this.drain.start(body);
                             State::Reauthorizing {
                                 fut: auth.clone().authorize_boxed(pre),
                             }

@@ -14,7 +14,7 @@ use tower_service::Service;
 
 use super::error::{redact_uri, RedirectError, TooManyRedirects};
 use super::policy::{self, EffectiveUri, Fragment, History, Hop, OriginalUri};
-use crate::body::{poll_drain, worth_draining};
+use crate::body::Drain;
 use crate::{BoxError, ReplayBody};
 
 /// The body type of a response: names the body a redirect future keeps while draining it.
@@ -52,7 +52,7 @@ pin_project! {
         #[pin]
         pub(crate) future: Either<S::Future, Pin<Box<Oneshot<S, Request<B>>>>>,
         // The body of the 3xx just followed, read to its end before the next hop is sent.
-        pub(crate) drain: Option<Pin<Box<<S::Response as ResponseBody>::Body>>>,
+        pub(crate) drain: Drain<<S::Response as ResponseBody>::Body>,
         // What a next hop needs, in one box: it keeps this future (and every future above it)
         // small, which is cheaper than moving several hundred bytes at every level.
         pub(crate) state: Box<Hops<S, B>>,
@@ -72,8 +72,6 @@ pub(crate) struct Hops<S, B> {
     pub(crate) history: Vec<Hop>,
     pub(crate) max: usize,
     pub(crate) follow: bool,
-    /// Bytes read so far of the body being drained.
-    pub(crate) drained: u64,
 }
 
 impl<S, B, ResB> Future for ResponseFuture<S, B>
@@ -89,10 +87,7 @@ where
         let mut this = self.project();
         let st = &mut **this.state;
         loop {
-            if let Some(body) = this.drain {
-                ready!(poll_drain(body.as_mut(), &mut st.drained, cx));
-                *this.drain = None;
-            }
+            ready!(this.drain.poll(cx));
             let mut res = ready!(this.future.as_mut().poll(cx)).map_err(Into::into)?;
             let status = res.status();
             let location = match res.headers().get(LOCATION) {
@@ -176,11 +171,7 @@ where
             // The 3xx body is read to its end (below, before the next hop is polled) when it
             // is short, so that its connection can be reused (`crate::body::MAX_DRAIN`); else
             // it is dropped unread.
-            let unread = res.into_body();
-            if worth_draining(&unread) {
-                st.drained = 0;
-                *this.drain = Some(Box::pin(unread));
-            }
+            this.drain.start(res.into_body());
 
             // Hops carry the call's first URI (the first request's own URI is the original, so it
             // needs none: no extension map to allocate and copy on calls that never redirect).

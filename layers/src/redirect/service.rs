@@ -68,7 +68,7 @@ where
         let (method, uri, version) = (req.method().clone(), req.uri().clone(), req.version());
         ResponseFuture {
             future: Either::Left(service.call(req)),
-            drain: None,
+            drain: Default::default(),
             state: Box::new(Hops {
                 method,
                 uri,
@@ -81,7 +81,6 @@ where
                 history: Vec::new(),
                 max: self.max,
                 follow: self.follow,
-                drained: 0,
             }),
         }
     }

@@ -13,7 +13,7 @@ use tower_service::Service;
 
 use super::policy::RetryPolicy;
 use super::service::BoxErrors;
-use crate::body::{poll_drain, worth_draining};
+use crate::body::Drain;
 use crate::{BoxError, ReplayBody};
 
 pin_project! {
@@ -25,17 +25,19 @@ pin_project! {
     pub struct BackoffFuture<ResB> {
         #[pin]
         sleep: Option<Sleep>,
-        drain: Option<Pin<Box<ResB>>>,
-        drained: u64,
+        drain: Drain<ResB>,
     }
 }
 
 impl<ResB: http_body::Body> BackoffFuture<ResB> {
     pub(crate) fn new(duration: Duration, retried: Option<ResB>) -> Self {
+        let mut drain = Drain::default();
+        if let Some(body) = retried {
+            drain.start(body);
+        }
         BackoffFuture {
             sleep: (!duration.is_zero()).then(|| tokio::time::sleep(duration)),
-            drain: retried.filter(worth_draining).map(Box::pin),
-            drained: 0,
+            drain,
         }
     }
 }
@@ -45,10 +47,7 @@ impl<ResB: http_body::Body> Future for BackoffFuture<ResB> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.project();
-        if let Some(body) = this.drain {
-            ready!(poll_drain(body.as_mut(), this.drained, cx));
-            *this.drain = None;
-        }
+        ready!(this.drain.poll(cx));
         match this.sleep.as_pin_mut() {
             Some(sleep) => sleep.poll(cx),
             None => Poll::Ready(()),
@@ -60,7 +59,7 @@ impl<ResB> std::fmt::Debug for BackoffFuture<ResB> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BackoffFuture")
             .field("deadline", &self.sleep.as_ref().map(|s| s.deadline()))
-            .field("draining", &self.drain.is_some())
+            .field("draining", &self.drain.is_active())
             .finish()
     }
 }
