@@ -91,10 +91,8 @@ pin_project! {
     pub struct TotalResponseFuture<F> {
         #[pin]
         inner: F,
-        // Boxed, and only once the call has to wait: this future sits at the top of a stack
-        // (moved, and boxed by the facade, on every call) and a tokio `Sleep` would more than
-        // double its size, for the calls that set no timeout too.
-        sleep: Option<Pin<Box<Sleep>>>,
+        #[pin]
+        sleep: Option<Sleep>,
         deadline: Option<(Instant, Duration)>,
     }
 }
@@ -118,7 +116,7 @@ where
     type Output = Result<Response<TotalBody<ResB>>, BoxError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
+        let mut this = self.project();
         if let Poll::Ready(result) = this.inner.poll(cx) {
             let deadline = *this.deadline;
             return Poll::Ready(
@@ -139,12 +137,14 @@ where
         let Some((at, timeout)) = *this.deadline else {
             return Poll::Pending;
         };
-        let sleep = this.sleep.get_or_insert_with(|| Box::pin(sleep_until(at)));
-        match sleep.as_mut().poll(cx) {
-            Poll::Ready(()) => {
+        if this.sleep.is_none() {
+            this.sleep.set(Some(sleep_until(at)));
+        }
+        match this.sleep.as_pin_mut().map(|s| s.poll(cx)) {
+            Some(Poll::Ready(())) => {
                 Poll::Ready(Err(Box::new(Elapsed::new(TimeoutKind::Total, timeout))))
             }
-            Poll::Pending => Poll::Pending,
+            _ => Poll::Pending,
         }
     }
 }
