@@ -221,6 +221,7 @@ impl From<()> for Body {
 /// layer bounds it.
 pub const MAX_DRAIN: u64 = 64 * 1024;
 
+#[cfg(any(feature = "redirect", feature = "auth", feature = "retry"))]
 pin_project_lite::pin_project! {
     struct Draining<B> {
         read: u64,
@@ -231,21 +232,17 @@ pin_project_lite::pin_project! {
 
 /// An unused response body being read to its end (see [`MAX_DRAIN`]), or none. One box, only
 /// while a body is being read: the futures that hold one grow by a pointer.
+#[cfg(any(feature = "redirect", feature = "auth", feature = "retry"))]
 pub(crate) struct Drain<B>(Option<Pin<Box<Draining<B>>>>);
 
+#[cfg(any(feature = "redirect", feature = "auth", feature = "retry"))]
 impl<B> Default for Drain<B> {
     fn default() -> Self {
         Drain(None)
     }
 }
 
-impl<B> Drain<B> {
-    /// Whether a body is being read.
-    pub(crate) fn is_active(&self) -> bool {
-        self.0.is_some()
-    }
-}
-
+#[cfg(any(feature = "redirect", feature = "auth", feature = "retry"))]
 impl<B: http_body::Body> Drain<B> {
     /// Starts reading `body` when it is worth it; else it is dropped here (its connection is
     /// closed unless all of it had already arrived).

@@ -59,7 +59,6 @@ impl<ResB> std::fmt::Debug for BackoffFuture<ResB> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BackoffFuture")
             .field("deadline", &self.sleep.as_ref().map(|s| s.deadline()))
-            .field("draining", &self.drain.is_active())
             .finish()
     }
 }
