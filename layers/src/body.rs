@@ -213,8 +213,9 @@ impl From<()> for Body {
 }
 
 /// The most of an unused response body (the 3xx of a followed redirect, the 401 of an answered
-/// challenge) that is read and thrown away before the next request, so that its connection can
-/// go back to the pool, as requests does (`resp.content` before each hop or resend). hyper keeps
+/// challenge, a response that is retried) that is read and thrown away before the next request,
+/// so that its connection can go back to the pool, as requests and urllib3 do (`resp.content`
+/// before each hop or resend, `drain_conn()` before a retry). hyper keeps
 /// the connection of a dropped body only when all of it had already arrived; a chunked or
 /// slower body closed it. A longer body, or one that fails, is dropped instead (its connection
 /// is closed). The drain waits for the body as reading it would: a total timeout above the
