@@ -544,6 +544,13 @@ async fn a_user_layers_back_pressure_is_waited_for_not_bypassed() {
     assert_eq!(peak.load(Ordering::SeqCst), 1, "never two at once");
 }
 
+/// A body sent as a stream of these parts (chunked): hyper cannot have all of it at once, so a
+/// client that drops it unread loses the connection.
+fn chunked<const N: usize>(parts: [&'static str; N]) -> axum::body::Body {
+    let frames = parts.map(|p| Ok::<_, std::convert::Infallible>(axum::body::Bytes::from(p)));
+    axum::body::Body::from_stream(futures_util::stream::iter(frames))
+}
+
 /// A redirect whose 3xx carries a body, as most servers' do ("Redirecting to ...").
 fn redirect_body_app() -> Router {
     let page = "<p>Redirecting to <a href=\"/final\">/final</a></p>\n".repeat(8);
@@ -555,12 +562,10 @@ fn redirect_body_app() -> Router {
         .route(
             "/chunked",
             get(|| async {
-                let chunks = ["Redirecting ", "to ", "/final"]
-                    .map(|c| Ok::<_, std::convert::Infallible>(axum::body::Bytes::from(c)));
                 (
                     StatusCode::SEE_OTHER,
                     [(header::LOCATION, "/final")],
-                    axum::body::Body::from_stream(futures_util::stream::iter(chunks)),
+                    chunked(["Redirecting ", "to ", "/final"]),
                 )
             }),
         )
@@ -670,11 +675,9 @@ async fn a_retried_responses_body_is_read_so_its_connection_is_reused() {
             let n = seen.fetch_add(1, Ordering::SeqCst);
             async move {
                 if n % 2 == 0 {
-                    let chunks = ["Service ", "Unavailable", "\n"]
-                        .map(|c| Ok::<_, std::convert::Infallible>(axum::body::Bytes::from(c)));
                     (
                         StatusCode::SERVICE_UNAVAILABLE,
-                        axum::body::Body::from_stream(futures_util::stream::iter(chunks)),
+                        chunked(["Service ", "Unavailable", "\n"]),
                     )
                         .into_response()
                 } else {
