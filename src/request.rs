@@ -81,22 +81,22 @@ struct Parsed {
     text: Box<str>,
     /// `text[..origin_len]` is its `scheme://authority`.
     origin_len: usize,
-    url: Url,
+    url: Arc<Url>,
     /// `None` when the URL has credentials (the facade strips them first).
     uri: Option<http::Uri>,
 }
 
 impl UrlCache {
     /// The URL of `text`, and its request-target URI when that is known already. The same text
-    /// as last time costs a clone; another path on the same origin a `join`.
-    pub(crate) fn parse(&self, text: &str) -> Result<(Url, Option<http::Uri>), Error> {
+    /// as last time costs a clone of an `Arc`; another path on the same origin a `join`.
+    pub(crate) fn parse(&self, text: &str) -> Result<(Arc<Url>, Option<http::Uri>), Error> {
         let last = self.last.lock().unwrap_or_else(|p| p.into_inner()).clone();
         // The same text as last time (only plain texts are kept) needs no look at all.
         if let Some(last) = last.as_ref().filter(|last| *last.text == *text) {
             return Ok((last.url.clone(), last.uri.clone()));
         }
         let Some((origin, rest)) = split_origin(text) else {
-            return text.into_url().map(|url| (url, None));
+            return text.into_url().map(|url| (Arc::new(url), None));
         };
         let joined = match &last {
             Some(last) if last.text[..last.origin_len] == *origin => last.url.join(rest).ok(),
@@ -108,6 +108,7 @@ impl UrlCache {
         };
         let plain = url.username().is_empty() && url.password().is_none();
         let uri = if plain { uri_of(&url).ok() } else { None };
+        let url = Arc::new(url);
         *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(Parsed {
             text: text.into(),
             origin_len: origin.len(),
@@ -193,7 +194,9 @@ pub struct RequestBuilder {
 
 struct Parts {
     method: Method,
-    url: Url,
+    /// Shared with the session's URL cache until changed (`Arc::make_mut`): the same URL sent
+    /// again costs no copy, here nor in the [`Response`].
+    url: Arc<Url>,
     /// The request-target of `url` when already known (cleared whenever `url` changes).
     uri: Option<http::Uri>,
     headers: HeaderMap,
@@ -205,7 +208,7 @@ impl RequestBuilder {
     pub(crate) fn new(
         session: Session,
         method: Method,
-        url: Result<(Url, Option<http::Uri>), Error>,
+        url: Result<(Arc<Url>, Option<http::Uri>), Error>,
     ) -> Self {
         let parts = url.and_then(|(url, uri)| {
             validate_url(&url)?;
@@ -303,7 +306,7 @@ impl RequestBuilder {
                 Some(q) if !q.is_empty() => format!("{q}&{extra}"),
                 _ => extra,
             };
-            p.url.set_query(Some(&joined));
+            Arc::make_mut(&mut p.url).set_query(Some(&joined));
             p.uri = None;
             Ok(())
         })
@@ -422,7 +425,7 @@ pin_project_lite::pin_project! {
         Call {
             #[pin]
             call: crate::SessionFuture,
-            url: Option<Url>,
+            url: Option<Arc<Url>>,
         },
         Done,
     }
@@ -501,7 +504,7 @@ pub(crate) fn basic_header(user: &str, password: Option<&str>) -> Result<HeaderV
     Ok(value)
 }
 
-fn into_request(parts: Parts) -> Result<(Request<Body>, Url), Error> {
+fn into_request(parts: Parts) -> Result<(Request<Body>, Arc<Url>), Error> {
     let Parts {
         method,
         mut url,
@@ -520,6 +523,7 @@ fn into_request(parts: Parts) -> Result<(Request<Body>, Url), Error> {
                 .map(|p| percent_decode_str(p).decode_utf8_lossy().into_owned());
             headers.insert(AUTHORIZATION, basic_header(&user, pass.as_deref())?);
         }
+        let url = Arc::make_mut(&mut url);
         let _ = url.set_username("");
         let _ = url.set_password(None);
     }
@@ -554,7 +558,7 @@ impl fmt::Debug for RequestBuilder {
                 .field("method", &p.method)
                 .field(
                     "url",
-                    &crate::error::strip_credentials(p.url.clone()).as_str(),
+                    &crate::error::strip_credentials(Url::clone(&p.url)).as_str(),
                 )
                 .field("headers", &p.headers)
                 .finish(),

@@ -1,6 +1,7 @@
 //! [`Response`]: status, headers, final URL, redirect history and body readers.
 
 use std::fmt;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::{Stream, TryStreamExt};
@@ -15,18 +16,19 @@ use crate::Body;
 /// A response from a [`Session`](crate::Session).
 pub struct Response {
     inner: http::Response<Body>,
-    url: Url,
+    /// Shared with the request (and the session's URL cache) unless a redirect changed it.
+    url: Arc<Url>,
 }
 
 impl Response {
-    pub(crate) fn new(inner: http::Response<Body>, request_url: Url) -> Response {
+    pub(crate) fn new(inner: http::Response<Body>, request_url: Arc<Url>) -> Response {
         // Without a redirect the final URL is the one the caller gave: no need to parse it again.
         let redirected = inner
             .extensions()
             .get::<crate::layers::redirect::History>()
             .is_some_and(|h| !h.0.is_empty());
         let url = if redirected {
-            final_url(&inner).unwrap_or(request_url)
+            final_url(&inner).map_or(request_url, Arc::new)
         } else {
             request_url
         };
@@ -108,7 +110,7 @@ impl Response {
     fn status_error(&self) -> Option<Error> {
         let status = self.status();
         (status.is_client_error() || status.is_server_error())
-            .then(|| Error::from_status(status, self.url.clone()))
+            .then(|| Error::from_status(status, Url::clone(&self.url)))
     }
 
     /// The whole body.

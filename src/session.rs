@@ -253,7 +253,7 @@ impl Session {
     pub fn request<U: IntoUrl>(&self, method: Method, url: U) -> RequestBuilder {
         let url = match url.url_text() {
             Some(text) => self.inner.url_cache.parse(text),
-            None => url.into_url().map(|url| (url, None)),
+            None => url.into_url().map(|url| (Arc::new(url), None)),
         };
         RequestBuilder::new(self.clone(), method, url)
     }
@@ -290,10 +290,10 @@ impl Session {
     /// Send a prebuilt request through the stack. Its URI must be absolute `http(s)://`.
     pub async fn execute(&self, req: Request<Body>) -> Result<Response, Error> {
         let url = url_of(req.uri())?;
-        self.send(req, url).await
+        self.send(req, Arc::new(url)).await
     }
 
-    pub(crate) async fn send(&self, req: Request<Body>, url: Url) -> Result<Response, Error> {
+    pub(crate) async fn send(&self, req: Request<Body>, url: Arc<Url>) -> Result<Response, Error> {
         match self.stack_future(req).await {
             Ok(resp) => Ok(Response::new(resp, url)),
             Err(e) => Err(e.with_url(&url)),
