@@ -355,9 +355,9 @@ fn current_thread_runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// Profiling mode, outside criterion: `LOOPBACK_PROFILE=<raw|session|reqwest|client|facade>:<n>[:big|:c64|:ct]`
-/// makes `n` sequential plain-http GETs (small, of the 1 MiB body, 64 at once each, or small on a
-/// current-thread client runtime) with one client (after one warm-up request) and exits, for
+/// Profiling mode, outside criterion: `LOOPBACK_PROFILE=<raw|session|reqwest|client|facade>:<n>[:big|:c64|:ct|:tls]`
+/// makes `n` sequential plain-http GETs (small, of the 1 MiB body, 64 at once each, small on a
+/// current-thread client runtime, or small over https with HTTP/1.1) with one client (after one warm-up request) and exits, for
 /// `valgrind --tool=callgrind` (instructions) or `strace -f -c` (system calls): the difference
 /// between two `n` is the cost per request, server included.
 fn profile(spec: &str) {
@@ -376,7 +376,11 @@ fn profile(spec: &str) {
         one_worker_runtime()
     };
     let _guard = rt.enter();
-    let url = format!("http://{}/{path}", rig.http);
+    let url = if mode == Some("tls") {
+        format!("https://{}/", rig.https)
+    } else {
+        format!("http://{}/{path}", rig.http)
+    };
     let uri: http::Uri = url.parse().unwrap();
     match client {
         "raw" => {
