@@ -9,7 +9,7 @@ use std::time::Duration;
 use axum::routing::get;
 use axum::Router;
 use http::{HeaderMap, StatusCode, Version};
-use support::{echo, echo_router, TestServer};
+use support::{echo, echo_router, Seen, TestServer};
 use tower::ServiceExt;
 use tower_requests::{Body, Certificate, Error, Session};
 
@@ -466,6 +466,33 @@ async fn repeated_urls_are_sent_as_given_whatever_the_session_kept() {
         assert_eq!(seen.header("authorization"), Some("Basic dTpw"));
     }
     assert_eq!(echo(session.get(&url)).await.header("authorization"), None);
+}
+
+#[tokio::test]
+async fn response_url_is_the_url_sent_whatever_the_session_kept() {
+    // The URL is shared between the session's cache, the request and the Response until a
+    // builder changes it: a change must reach this response and no later one.
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let server = TestServer::http(echo_router(log.clone())).await;
+    let session = Session::new();
+    let url = server.url("/same?x=1#top");
+    let get = |b: tower_requests::RequestBuilder| async move { b.send().await.unwrap() };
+    let first = get(session.get(&url)).await;
+    assert_eq!(first.url().as_str(), url);
+    let changed = get(session.get(&url).query(&[("y", "2")])).await;
+    assert_eq!(changed.url().query(), Some("x=1&y=2"));
+    assert_eq!(changed.url().fragment(), Some("top"));
+    let again = get(session.get(&url)).await;
+    assert_eq!(again.url().as_str(), url);
+    assert_eq!(first.url().query(), Some("x=1"));
+    // Credentials are sent as a header and are in no response's URL, the cache keeps them.
+    let creds = url.replacen("http://", "http://u:p@", 1);
+    for _ in 0..2 {
+        let resp = get(session.get(&creds)).await;
+        assert_eq!(resp.url().as_str(), url);
+        let seen: Seen = resp.json().await.unwrap();
+        assert_eq!(seen.header("authorization"), Some("Basic dTpw"));
+    }
 }
 
 #[tokio::test]
