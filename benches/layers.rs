@@ -21,9 +21,13 @@ use tower_requests::layers::timeout::{TimeoutLayer, TotalTimeoutLayer};
 use tower_requests::{Body, BoxService, Retry, Session, Url};
 
 const URL: &str = "http://127.0.0.1/x";
-/// Another path on the same host: alternating with [`URL`], every call misses the cookie
-/// header the jar keeps for the last URI.
+/// Another path on the same host: alternating with [`URL`], every call is for another URI
+/// than the last (the jar's cookies all have `Path=/`, so the header kept for the host serves
+/// both paths).
 const URL2: &str = "http://127.0.0.1/y";
+/// Another host: alternating with [`URL`], every call misses the header the jar keeps and
+/// looks its cookies up.
+const URL3: &str = "http://127.0.0.2/x";
 
 fn mock(
 ) -> impl Service<Request<Body>, Response = Response<Body>, Error = Infallible, Future = impl Send>
@@ -99,13 +103,22 @@ fn layers(c: &mut Criterion) {
     }
     bench!(g, "cookies_3", CookieLayer::new(jar.clone()).layer(mock()));
     let svc = CookieLayer::new(jar.clone()).layer(mock());
-    let mut i = 0u64;
-    g.bench_function("cookies_3_alternating_paths", |b| {
-        b.to_async(&rt).iter(|| {
-            i += 1;
-            once_at(&svc, if i % 2 == 0 { URL } else { URL2 })
-        })
-    });
+    for (name, other) in [
+        ("cookies_3_alternating_paths", URL2),
+        ("cookies_3_alternating_hosts", URL3),
+    ] {
+        let other_url = Url::parse(other).unwrap();
+        for name in ["a", "b", "c"] {
+            jar.set(name, "value", &other_url).unwrap();
+        }
+        let mut i = 0u64;
+        g.bench_function(name, |b| {
+            b.to_async(&rt).iter(|| {
+                i += 1;
+                once_at(&svc, if i % 2 == 0 { URL } else { other })
+            })
+        });
+    }
     bench!(
         g,
         "retry_disabled",
@@ -283,16 +296,19 @@ fn profile(spec: &str) {
                     }
                     run!(CookieLayer::new(jar).layer(mock()))
                 }
-                "cookies_3_alternating_paths" => {
+                "cookies_3_alternating_paths" | "cookies_3_alternating_hosts" => {
+                    let other = if layer.ends_with("paths") { URL2 } else { URL3 };
                     let jar = CookieJar::new();
-                    let url = Url::parse(URL).unwrap();
-                    for name in ["a", "b", "c"] {
-                        jar.set(name, "value", &url).unwrap();
+                    for url in [URL, other] {
+                        let url = Url::parse(url).unwrap();
+                        for name in ["a", "b", "c"] {
+                            jar.set(name, "value", &url).unwrap();
+                        }
                     }
                     let svc = CookieLayer::new(jar).layer(mock());
                     rt.block_on(async {
                         for i in 0..n {
-                            once_at(&svc, if i % 2 == 0 { URL } else { URL2 }).await;
+                            once_at(&svc, if i % 2 == 0 { URL } else { other }).await;
                         }
                     });
                     return;
@@ -307,7 +323,7 @@ fn profile(spec: &str) {
                 "decompression" => run!(DecompressionLayer::new().layer(mock())),
                 other => panic!(
                     "unknown variant {other}: facade, full, full_no_mount, full_cookies_3, bare, default_headers, \
-                     auth_basic, cookies_3, cookies_3_alternating_paths, retry_disabled, retry_total_3, timeout_attempt, \
+                     auth_basic, cookies_3, cookies_3_alternating_paths, cookies_3_alternating_hosts, retry_disabled, retry_total_3, timeout_attempt, \
                      timeout_total, follow_redirect, decompression"
                 ),
             }

@@ -116,6 +116,21 @@ fn set_cookie_line() -> impl Strategy<Value = String> {
     ]
 }
 
+/// A Set-Cookie line over a few names, paths and domains, so lines replace and shadow each
+/// other and path-scoped and `Path=/` cookies mix on one origin.
+fn scoped_cookie_line() -> impl Strategy<Value = String> {
+    (
+        proptest::sample::select(&["a", "b", "c"][..]),
+        proptest::sample::select(&["", "; Path=/", "; Path=/a", "; Path=/a/", "; Path=/b"][..]),
+        proptest::sample::select(&["", "; Domain=h.test", "; Domain=www.h.test"][..]),
+        proptest::sample::select(&["", "; Secure"][..]),
+        0u8..10,
+    )
+        .prop_map(|(name, path, domain, secure, value)| {
+            format!("{name}={value}{path}{domain}{secure}")
+        })
+}
+
 fn has_ctl(s: &str) -> bool {
     s.bytes()
         .any(|b| matches!(b, 0x00..=0x08 | 0x0A..=0x1F | 0x7F))
@@ -271,6 +286,31 @@ proptest! {
             for _ in 0..2 {
                 prop_assert_eq!(jar.cookie_header_for_uri(&uri), jar.cookie_header(u), "{}", u);
             }
+        }
+    }
+
+    /// The same over a few origins and several paths of each, with cookies whose paths, domains
+    /// and Secure flags overlap those: the header kept for one path and served to the other
+    /// paths of its origin (when no cookie the origin could be sent is path-scoped) equals a
+    /// fresh lookup too.
+    #[test]
+    fn kept_header_equals_a_fresh_lookup_across_paths(
+        ops in proptest::collection::vec((0u8..5, 0usize..16, scoped_cookie_line()), 1..40),
+    ) {
+        const ORIGINS: &[&str] =
+            &["http://www.h.test", "https://www.h.test", "http://h.test", "http://www.h.test:81"];
+        const PATHS: &[&str] = &["/", "/a", "/a/b", "/b", "/a/"];
+        let jar = CookieJar::new();
+        for (op, i, line) in ops {
+            let u = Url::parse(&format!("{}{}", ORIGINS[i % 4], PATHS[(i / 4) % PATHS.len()])).unwrap();
+            match op {
+                0 => { let _ = jar.insert_raw(&line, &u); }
+                1 => { let _ = jar.insert_raw(&format!("{line}; Max-Age=0"), &u); }
+                2 => { jar.remove(line.split('=').next().unwrap_or("")); }
+                _ => {}
+            }
+            let uri: http::Uri = u.as_str().parse().unwrap();
+            prop_assert_eq!(jar.cookie_header_for_uri(&uri), jar.cookie_header(&u), "{}", u);
         }
     }
 

@@ -191,7 +191,9 @@ impl CookieJar {
     /// segments: what the tower-requests facade sends) is used without parsing a URL. The
     /// answer for the URI asked for last is kept from its second call on, until the jar
     /// changes in any way: a session calling one endpoint over and over builds its header
-    /// once.
+    /// once. When every cookie the URI's origin could be sent has `Path=/` (the usual login
+    /// cookie), the kept answer serves every path of that origin (same scheme and authority),
+    /// so calls to `/items/1`, `/items/2`... build it once too.
     pub fn cookie_header_for_uri(&self, uri: &http::Uri) -> Option<HeaderValue> {
         let mut store = self.lock();
         // An empty jar (a fresh session, a cookie-less API) needs no origin at all.

@@ -41,18 +41,24 @@ pub(crate) struct Store {
 
 /// The Cookie header last built for a request URI, reused while the store is unchanged: a
 /// session calling the same endpoint again (polling, an RPC or GraphQL URL) then pays a compare
-/// and a reference count instead of an origin parse, a lookup and a string. Any change to the
-/// store (an insert, a removal, an expiry) forgets it. The header is kept from the second call
-/// for a URI on (the first only records the URI), so a session that never repeats a URI does
-/// not pay for keeping headers it will not reuse.
+/// and a reference count instead of an origin parse, a lookup and a string. When every cookie
+/// the origin could be sent has `Path=/` (the usual login cookie), the header is the same for
+/// every path, and it is reused for any path of that origin (scheme and authority): a session
+/// calling `/items/1`, `/items/2`... builds it once too. Any change to the store (an insert, a
+/// removal, an expiry) forgets it. The header is kept from the second call for a URI (or, path
+/// aside, for its origin) on; the first only records the URI, so a session that never repeats
+/// one does not pay for keeping headers it will not reuse.
 #[derive(Default)]
 struct LastHeader {
     /// The URI last asked for with the store as it is (its scheme, authority and path are the
     /// key; a clone shares the URI's bytes, and the facade's requests to one URL share them
     /// too, so the compare is often a pointer compare).
     uri: Option<Uri>,
-    /// `Some` once the same URI came twice in a row, the store unchanged in between.
+    /// `Some` once the same URI came twice in a row (or the same origin, with `any_path`), the
+    /// store unchanged in between.
     value: Option<Option<HeaderValue>>,
+    /// `value` holds for every path of `uri`'s scheme and authority, not just `uri`'s path.
+    any_path: bool,
 }
 
 impl fmt::Debug for LastHeader {
@@ -74,22 +80,47 @@ fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && (a.as_ptr() == b.as_ptr() || a == b)
 }
 
+/// How a request URI compares with the last one.
+#[derive(Clone, Copy, PartialEq)]
+enum Seen {
+    /// Another scheme or authority, or no last URI.
+    No,
+    /// The same scheme and authority, another path.
+    SameOrigin,
+    /// The same scheme, authority and path.
+    SameUri,
+}
+
 impl LastHeader {
-    fn matches(&self, uri: &Uri) -> bool {
+    fn compare(&self, uri: &Uri) -> Seen {
         let Some(last) = &self.uri else {
-            return false;
+            return Seen::No;
         };
         let (Some(a), Some(b)) = (last.authority(), uri.authority()) else {
-            return false;
+            return Seen::No;
         };
-        same(a.as_str(), b.as_str())
-            && same(last.path(), uri.path())
-            && last.scheme_str() == uri.scheme_str()
+        if !same(a.as_str(), b.as_str()) || last.scheme_str() != uri.scheme_str() {
+            Seen::No
+        } else if same(last.path(), uri.path()) {
+            Seen::SameUri
+        } else {
+            Seen::SameOrigin
+        }
+    }
+
+    /// The kept header, if it answers for a URI seen as `seen`.
+    fn kept(&self, seen: Seen) -> Option<&Option<HeaderValue>> {
+        match seen {
+            Seen::SameUri => self.value.as_ref(),
+            Seen::SameOrigin if self.any_path => self.value.as_ref(),
+            _ => None,
+        }
     }
 
     fn forget(&mut self) {
         self.uri = None;
         self.value = None;
+        self.any_path = false;
     }
 }
 
@@ -261,22 +292,31 @@ impl Store {
     /// then earliest creation. Call [`Store::purge_expired`] first: expired cookies are left
     /// out by being gone.
     pub(crate) fn header_for(&self, origin: &Origin<'_>) -> Option<String> {
+        self.header_and_scope(origin).0
+    }
+
+    /// [`header_for`](Self::header_for), and whether that header is the same for every path of
+    /// the origin: true when each cookie the origin's host and scheme could be sent has
+    /// `Path=/`, which path-matches every request path.
+    fn header_and_scope(&self, origin: &Origin<'_>) -> (Option<String>, bool) {
         // Matches are gathered on the stack (a request rarely matches more than a few cookies);
         // past `INLINE` they spill into a Vec.
         const INLINE: usize = 16;
         let mut inline: [Option<&Stored>; INLINE] = [None; INLINE];
         let mut n = 0;
         let mut spill: Vec<&Stored> = Vec::new();
+        let mut any_path = true;
         for (i, domain) in host_and_parents(origin.host, origin.is_ip).enumerate() {
             let Some(bucket) = self.buckets.get(domain) else {
                 continue;
             };
             for s in bucket {
                 let c = &s.cookie;
-                if (c.host_only && i != 0)
-                    || (c.secure && !origin.secure)
-                    || !path_match(&c.path, origin.path)
-                {
+                if (c.host_only && i != 0) || (c.secure && !origin.secure) {
+                    continue;
+                }
+                any_path &= c.path == "/";
+                if !path_match(&c.path, origin.path) {
                     continue;
                 }
                 if n < INLINE {
@@ -291,54 +331,59 @@ impl Store {
             }
         }
         if n == 0 {
-            return None;
+            return (None, any_path);
         }
         let order = |s: &Stored| (Reverse(s.cookie.path.len()), s.seq);
-        if spill.is_empty() {
+        let header = if spill.is_empty() {
             let found = &mut inline[..n];
             found.sort_unstable_by_key(|s| s.map(order));
-            Some(cookie_header(found.iter().flatten().copied()))
+            cookie_header(found.iter().flatten().copied())
         } else {
             spill.sort_unstable_by_key(|s| order(s));
-            Some(cookie_header(spill.iter().copied()))
-        }
+            cookie_header(spill.iter().copied())
+        };
+        (Some(header), any_path)
     }
 
     /// The Cookie header for an absolute request URI (`None` for a relative one). The answer
-    /// for the last URI is kept from its second call on while the store does not change.
+    /// for the last URI is kept from its second call on while the store does not change, and
+    /// serves every path of its origin when it does not depend on the path.
     pub(crate) fn header_for_uri(&mut self, uri: &Uri, now: SystemTime) -> Option<HeaderValue> {
         // An expired cookie changes the store, which forgets the kept header.
         self.purge_expired(now);
-        let same_uri = self.last.matches(uri);
-        if same_uri {
-            if let Some(kept) = &self.last.value {
-                return kept.clone();
-            }
+        let seen = self.last.compare(uri);
+        if let Some(kept) = self.last.kept(seen) {
+            return kept.clone();
         }
-        let value = with_uri_origin(uri, |origin| self.header_for(origin))
-            .flatten()
-            .and_then(header_value);
-        if same_uri {
+        // Stays false when no origin is made (a scheme cookies are not sent to).
+        let mut any_path = false;
+        let value = with_uri_origin(uri, |origin| {
+            let (header, scope) = self.header_and_scope(origin);
+            any_path = scope;
+            header
+        })
+        .flatten()
+        .and_then(header_value);
+        if seen == Seen::SameUri || (seen == Seen::SameOrigin && any_path) {
+            // The URI (or, for a header every path gets, its origin) came twice in a row.
             self.last.value = Some(value.clone());
+            self.last.any_path = any_path;
         } else if uri.authority().is_some_and(|a| !a.as_str().contains('@')) {
             // The first time only the URI is noted: a session that never repeats a URI pays
             // no copy of headers it will not reuse. A URI with userinfo is not kept at all.
             self.last.uri = Some(uri.clone());
             self.last.value = None;
+            self.last.any_path = false;
         } else {
             self.last.forget();
         }
         value
     }
 
-    /// Whether a header is kept for `uri` (tests).
+    /// The header kept for `uri`, if one would answer it (tests).
     #[cfg(test)]
     pub(crate) fn kept_header(&self, uri: &Uri) -> Option<Option<HeaderValue>> {
-        if self.last.matches(uri) {
-            self.last.value.clone()
-        } else {
-            None
-        }
+        self.last.kept(self.last.compare(uri)).cloned()
     }
 
     /// All cookies in creation order.

@@ -580,6 +580,118 @@ fn kept_header_follows_every_change() {
     assert_eq!(uri_header(&jar, at), None);
 }
 
+fn kept(jar: &CookieJar, u: &str) -> Option<Option<HeaderValue>> {
+    jar.lock().kept_header(&u.parse().unwrap())
+}
+
+/// When every cookie an origin could be sent has `Path=/`, the header kept for one path serves
+/// every path of that origin (scheme and authority); a cookie with another path, or another
+/// scheme, port or host, ends that.
+#[test]
+fn kept_header_serves_every_path_when_it_does_not_depend_on_it() {
+    let jar = CookieJar::new();
+    let u = url("http://www.h.test/login");
+    jar.insert_raw("a=1; Domain=h.test", &u).unwrap(); // default path "/"
+                                                       // Path-scoped cookies www.h.test over http is never sent: a Secure one, and a host-only
+                                                       // one of the parent domain.
+    jar.insert_raw(
+        "s=1; Secure; Path=/admin; Domain=h.test",
+        &url("https://www.h.test/"),
+    )
+    .unwrap();
+    jar.insert_raw("p=1; Path=/parent", &url("http://h.test/"))
+        .unwrap();
+    assert_eq!(
+        uri_header(&jar, "http://www.h.test/x").as_deref(),
+        Some("a=1")
+    );
+    assert_eq!(
+        kept(&jar, "http://www.h.test/y"),
+        None,
+        "first call: noted only"
+    );
+    assert_eq!(
+        uri_header(&jar, "http://www.h.test/y").as_deref(),
+        Some("a=1")
+    );
+    for other in [
+        "http://www.h.test/z",
+        "http://www.h.test/",
+        "http://www.h.test/admin/q",
+    ] {
+        assert_eq!(
+            kept(&jar, other),
+            Some(Some(HeaderValue::from_static("a=1"))),
+            "{other}"
+        );
+        assert_eq!(uri_header(&jar, other).as_deref(), Some("a=1"), "{other}");
+    }
+    // Another scheme, port or host is another origin.
+    for other in [
+        "https://www.h.test/y",
+        "http://www.h.test:8080/y",
+        "http://x.h.test/y",
+    ] {
+        assert_eq!(kept(&jar, other), None, "{other}");
+    }
+    assert_eq!(
+        uri_header(&jar, "https://www.h.test/admin/q").as_deref(),
+        Some("s=1; a=1")
+    );
+    // Over https the Secure cookie's path counts: each path gets its own answer.
+    assert_eq!(
+        uri_header(&jar, "https://www.h.test/admin/q").as_deref(),
+        Some("s=1; a=1")
+    );
+    assert_eq!(kept(&jar, "https://www.h.test/other"), None);
+    assert_eq!(
+        uri_header(&jar, "https://www.h.test/other").as_deref(),
+        Some("a=1")
+    );
+
+    // A path-scoped cookie for the origin: the header depends on the path again.
+    jar.insert_raw("b=2; Path=/app", &u).unwrap();
+    assert_eq!(
+        uri_header(&jar, "http://www.h.test/x").as_deref(),
+        Some("a=1")
+    );
+    assert_eq!(
+        uri_header(&jar, "http://www.h.test/app/1").as_deref(),
+        Some("b=2; a=1")
+    );
+    assert_eq!(
+        uri_header(&jar, "http://www.h.test/app/1").as_deref(),
+        Some("b=2; a=1")
+    );
+    assert_eq!(kept(&jar, "http://www.h.test/x"), None);
+    assert_eq!(
+        uri_header(&jar, "http://www.h.test/x").as_deref(),
+        Some("a=1")
+    );
+    // Its removal makes every path alike once more.
+    assert!(jar.remove_exact("www.h.test", "/app", "b"));
+    assert_eq!(
+        uri_header(&jar, "http://www.h.test/app/1").as_deref(),
+        Some("a=1")
+    );
+    assert_eq!(
+        uri_header(&jar, "http://www.h.test/app/2").as_deref(),
+        Some("a=1")
+    );
+    assert_eq!(
+        kept(&jar, "http://www.h.test/x"),
+        Some(Some(HeaderValue::from_static("a=1")))
+    );
+    // No cookie for the origin at all: "none" holds for every path too.
+    assert_eq!(uri_header(&jar, "http://o.test/1"), None);
+    assert_eq!(uri_header(&jar, "http://o.test/2"), None);
+    assert_eq!(kept(&jar, "http://o.test/3"), Some(None));
+    jar.insert_raw("n=1; Path=/3", &url("http://o.test/"))
+        .unwrap();
+    assert_eq!(uri_header(&jar, "http://o.test/3").as_deref(), Some("n=1"));
+    assert_eq!(uri_header(&jar, "http://o.test/1"), None);
+}
+
 /// A cookie that expires while its header is kept is not sent from it.
 #[test]
 fn kept_header_forgets_expired_cookies() {
