@@ -257,8 +257,9 @@ fn profile(spec: &str) {
             .layer(tower::layer::layer_fn(|_client: BoxService| mock()))
             .build()
             .unwrap(),
-        // A logged-in session: three cookies in the jar for the URL's host.
-        "full_cookies_3" => {
+        // A logged-in session: three cookies in the jar for the URL's host; with `_paths`, the
+        // calls go to two paths of that host in turn.
+        "full_cookies_3" | "full_cookies_3_paths" => {
             let session = Session::builder()
                 .trust_env(false)
                 .layer(tower::layer::layer_fn(|_client: BoxService| mock()))
@@ -267,6 +268,16 @@ fn profile(spec: &str) {
             let url = Url::parse(URL).unwrap();
             for name in ["a", "b", "c"] {
                 session.cookies().set(name, "value", &url).unwrap();
+            }
+            if variant.ends_with("paths") {
+                rt.block_on(async {
+                    for i in 0..n {
+                        let url = if i % 2 == 0 { URL } else { URL2 };
+                        let resp = session.get(url).send().await.unwrap();
+                        assert_eq!(&resp.bytes().await.unwrap()[..], b"ok");
+                    }
+                });
+                return;
             }
             session
         }
@@ -322,7 +333,7 @@ fn profile(spec: &str) {
                 "follow_redirect" => run!(FollowRedirectLayer::new().layer(mock())),
                 "decompression" => run!(DecompressionLayer::new().layer(mock())),
                 other => panic!(
-                    "unknown variant {other}: facade, full, full_no_mount, full_cookies_3, bare, default_headers, \
+                    "unknown variant {other}: facade, full, full_no_mount, full_cookies_3, full_cookies_3_paths, bare, default_headers, \
                      auth_basic, cookies_3, cookies_3_alternating_paths, cookies_3_alternating_hosts, retry_disabled, retry_total_3, timeout_attempt, \
                      timeout_total, follow_redirect, decompression"
                 ),

@@ -23,6 +23,10 @@ use tokio::net::TcpListener;
 use tower::ServiceExt;
 use tower_requests::{Certificate, HttpClient, Session};
 
+/// The demo server's self-signed certificate and TLS configuration.
+#[path = "../examples/demo_server/tls.rs"]
+mod tls;
+
 const BODY: &[u8] = br#"{"id":42,"name":"tower-requests","ok":true,"tags":["a","b","c"]}"#;
 const BIG: usize = 1 << 20;
 
@@ -41,22 +45,8 @@ struct Rig {
 }
 
 fn start_server() -> Rig {
-    let ck = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])
-        .expect("certificate");
-    let cert = ck.cert.der().clone();
-    let mut tls = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(
-        vec![cert.clone()],
-        rustls::pki_types::PrivateKeyDer::Pkcs8(ck.signing_key.serialize_der().into()),
-    )
-    .unwrap();
-    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+    let tls = tls::self_signed();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls.config));
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = one_worker_runtime();
@@ -92,8 +82,8 @@ fn start_server() -> Rig {
     Rig {
         http,
         https,
-        cert,
-        cert_pem: ck.cert.pem(),
+        cert: tls.cert,
+        cert_pem: tls.cert_pem,
     }
 }
 

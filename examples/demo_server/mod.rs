@@ -18,6 +18,8 @@
 //! | `GET /get`, `ANY /anything`      | echo                                                          |
 #![allow(dead_code)]
 
+pub mod tls;
+
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -78,29 +80,13 @@ impl Demo {
     pub async fn start() -> Demo {
         let stats = Arc::new(Stats::default());
         let app = router(stats.clone());
-        let ck = rcgen::generate_simple_self_signed(vec![
-            "localhost".to_string(),
-            "127.0.0.1".to_string(),
-        ])
-        .expect("self-signed certificate");
-        let mut tls = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .expect("TLS versions")
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![ck.cert.der().clone()],
-            rustls::pki_types::PrivateKeyDer::Pkcs8(ck.signing_key.serialize_der().into()),
-        )
-        .expect("server certificate");
-        tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        let tls = tls::self_signed();
         let http = listen(app.clone(), None, stats.clone()).await;
-        let https = listen(app, Some(Arc::new(tls)), stats.clone()).await;
+        let https = listen(app, Some(Arc::new(tls.config)), stats.clone()).await;
         Demo {
             http,
             https,
-            cert_pem: ck.cert.pem(),
+            cert_pem: tls.cert_pem,
             stats,
         }
     }

@@ -76,28 +76,19 @@ impl TestServer {
     }
 }
 
+#[path = "../../examples/demo_server/tls.rs"]
+mod tls;
+
 /// The ring crypto provider, for server configurations in tests.
 pub fn ring() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    tls::ring()
 }
 
 /// A server configuration with a fresh self-signed certificate for 127.0.0.1 and localhost,
 /// ALPN h2 + http/1.1, and that certificate's PEM.
 pub fn self_signed_config() -> (rustls::ServerConfig, String) {
-    let ck =
-        rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-            .expect("rcgen certificate");
-    let mut config = rustls::ServerConfig::builder_with_provider(ring())
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![ck.cert.der().clone()],
-            rustls::pki_types::PrivateKeyDer::Pkcs8(ck.signing_key.serialize_der().into()),
-        )
-        .unwrap();
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    (config, ck.cert.pem())
+    let tls = tls::self_signed();
+    (tls.config, tls.cert_pem)
 }
 
 async fn serve(router: Router, tls: Option<Arc<rustls::ServerConfig>>) -> TestServer {
