@@ -66,19 +66,22 @@ impl IntoUrl for &String {
 ///
 /// On an origin hit the URL is `last.join(rest)`, where `rest` is the text after the authority: the
 /// URL parser copies scheme, credentials, host and port from the base and parses path, query
-/// and fragment exactly as a full parse would. Only plain cases hit (`http://` or `https://`
+/// and fragment exactly as a full parse would, and the request-target URI is the last one's
+/// scheme and authority with the new path and query. Only plain cases hit (`http://` or `https://`
 /// lowercase, `rest` starting with a single '/', no tab or newline anywhere in `rest`, which
 /// the parser removes and which could otherwise turn "/\t/x" into "//x"); a test compares
 /// hits with `Url::parse` on many inputs. Anything else is parsed in full. Every plain text
 /// becomes the new last one.
 #[derive(Default)]
 pub(crate) struct UrlCache {
-    last: std::sync::Mutex<Option<Arc<Parsed>>>,
+    /// Updated in place, so a miss allocates only what the new URL needs.
+    last: std::sync::Mutex<Option<Parsed>>,
 }
 
 /// The last plain URL text given, the URL it parsed to and its request-target URI.
+#[derive(Clone)]
 struct Parsed {
-    text: Box<str>,
+    text: String,
     /// `text[..origin_len]` is its `scheme://authority`.
     origin_len: usize,
     url: Arc<Url>,
@@ -90,33 +93,74 @@ impl UrlCache {
     /// The URL of `text`, and its request-target URI when that is known already. The same text
     /// as last time costs a clone of an `Arc`; another path on the same origin a `join`.
     pub(crate) fn parse(&self, text: &str) -> Result<(Arc<Url>, Option<http::Uri>), Error> {
-        let last = self.last.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        // The same text as last time (only plain texts are kept) needs no look at all.
-        if let Some(last) = last.as_ref().filter(|last| *last.text == *text) {
-            return Ok((last.url.clone(), last.uri.clone()));
-        }
-        let Some((origin, rest)) = split_origin(text) else {
+        // The same text as last time (only plain texts are kept) needs no look at all; the
+        // same origin gives the base to join and the scheme and authority of the URI.
+        let (split, base) = {
+            let last = self.lock();
+            if let Some(last) = last.as_ref().filter(|last| *last.text == *text) {
+                return Ok((last.url.clone(), last.uri.clone()));
+            }
+            let split = split_origin(text);
+            let base = match (&*last, split) {
+                (Some(last), Some((origin, _))) if last.text[..last.origin_len] == *origin => {
+                    Some((last.url.clone(), last.uri.clone()))
+                }
+                _ => None,
+            };
+            (split, base)
+        };
+        let Some((origin, rest)) = split else {
             return text.into_url().map(|url| (Arc::new(url), None));
         };
-        let joined = match &last {
-            Some(last) if last.text[..last.origin_len] == *origin => last.url.join(rest).ok(),
-            _ => None,
-        };
-        let url = match joined {
-            Some(url) => url,
-            None => text.into_url()?,
+        let joined = base
+            .as_ref()
+            .and_then(|(base, _)| base.join(rest).ok().map(|url| (url, base)));
+        let (url, base_uri) = match joined {
+            Some((url, _)) => (url, base.and_then(|(_, uri)| uri)),
+            None => (text.into_url()?, None),
         };
         let plain = url.username().is_empty() && url.password().is_none();
-        let uri = if plain { uri_of(&url).ok() } else { None };
+        let uri = match (plain, base_uri) {
+            (false, _) => None,
+            (true, Some(base)) => uri_on_origin(&base, &url),
+            (true, None) => uri_of(&url).ok(),
+        };
         let url = Arc::new(url);
-        *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(Parsed {
-            text: text.into(),
-            origin_len: origin.len(),
-            url: url.clone(),
-            uri: uri.clone(),
-        }));
+        let mut last = self.lock();
+        match &mut *last {
+            Some(last) => {
+                last.text.clear();
+                last.text.push_str(text);
+                last.origin_len = origin.len();
+                last.url = url.clone();
+                last.uri = uri.clone();
+            }
+            None => {
+                *last = Some(Parsed {
+                    text: text.into(),
+                    origin_len: origin.len(),
+                    url: url.clone(),
+                    uri: uri.clone(),
+                })
+            }
+        }
         Ok((url, uri))
     }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Parsed>> {
+        self.last.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The request-target URI of `url`, a URL joined onto the one whose URI is `base`: the same
+/// scheme and authority (shared, not parsed again) and `url`'s path and query.
+fn uri_on_origin(base: &http::Uri, url: &Url) -> Option<http::Uri> {
+    let mut parts = http::uri::Parts::default();
+    parts.scheme = base.scheme().cloned();
+    parts.authority = base.authority().cloned();
+    let path = &url[url::Position::BeforePath..url::Position::AfterQuery];
+    parts.path_and_query = Some(http::uri::PathAndQuery::try_from(path).ok()?);
+    http::Uri::from_parts(parts).ok()
 }
 
 /// `("http(s)://authority", "/rest")` when `text` is in the plain form [`UrlCache`] reuses.
@@ -128,7 +172,11 @@ fn split_origin(text: &str) -> Option<(&str, &str)> {
     } else {
         return None;
     };
-    let end = after + text[after..].find(['/', '?', '#', '\\'])?;
+    // By bytes: the delimiters are ASCII, so a match is always at a char boundary.
+    let end = after
+        + text.as_bytes()[after..]
+            .iter()
+            .position(|b| matches!(b, b'/' | b'?' | b'#' | b'\\'))?;
     let (origin, rest) = text.split_at(end);
     let r = rest.as_bytes();
     let plain = r[0] == b'/'
@@ -666,7 +714,7 @@ mod url_cache_tests {
         assert_eq!(url.as_str(), "http://example.com/b?c#f");
         assert_eq!(uri.unwrap(), "http://example.com/b?c");
         let last = cache.last.lock().unwrap().clone().unwrap();
-        assert_eq!(&*last.text, "http://example.com/b?c#f");
+        assert_eq!(last.text, "http://example.com/b?c#f");
         cache.parse("http://other.example/").unwrap();
         let last = cache.last.lock().unwrap().clone().unwrap();
         assert_eq!(&last.text[..last.origin_len], "http://other.example");
