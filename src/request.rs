@@ -130,6 +130,10 @@ impl UrlCache {
         match &mut *last {
             Some(last) => {
                 last.text.clear();
+                // One very long URL does not leave its buffer behind for good.
+                if last.text.capacity() > 4096 {
+                    last.text.shrink_to(text.len());
+                }
                 last.text.push_str(text);
                 last.origin_len = origin.len();
                 last.url = url.clone();
@@ -686,6 +690,22 @@ mod url_cache_tests {
                 }
             }
         }
+    }
+
+    /// The kept text is reused in place, but a very long URL's buffer is not kept for good.
+    #[test]
+    fn a_long_url_is_not_kept_for_good() {
+        let cache = UrlCache::default();
+        let long = format!("http://example.com/{}", "a".repeat(100_000));
+        cache.parse(&long).unwrap();
+        assert!(cache.last.lock().unwrap().as_ref().unwrap().text.capacity() >= 100_000);
+        let (url, uri) = cache.parse("http://example.com/short").unwrap();
+        assert_eq!(url.as_str(), "http://example.com/short");
+        assert_eq!(uri.unwrap(), "http://example.com/short");
+        let last = cache.last.lock().unwrap().clone().unwrap();
+        assert_eq!(last.text, "http://example.com/short");
+        let capacity = cache.last.lock().unwrap().as_ref().unwrap().text.capacity();
+        assert!(capacity <= 4096, "{capacity}");
     }
 
     #[test]
