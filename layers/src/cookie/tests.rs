@@ -591,9 +591,10 @@ fn kept(jar: &CookieJar, u: &str) -> Option<Option<HeaderValue>> {
 fn kept_header_serves_every_path_when_it_does_not_depend_on_it() {
     let jar = CookieJar::new();
     let u = url("http://www.h.test/login");
-    jar.insert_raw("a=1; Domain=h.test", &u).unwrap(); // default path "/"
-                                                       // Path-scoped cookies www.h.test over http is never sent: a Secure one, and a host-only
-                                                       // one of the parent domain.
+    // No Path attribute: the default path of "/login" is "/".
+    jar.insert_raw("a=1; Domain=h.test", &u).unwrap();
+    // Path-scoped cookies that www.h.test over http is never sent: a Secure one, and a
+    // host-only one of the parent domain.
     jar.insert_raw(
         "s=1; Secure; Path=/admin; Domain=h.test",
         &url("https://www.h.test/"),
