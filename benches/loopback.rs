@@ -346,7 +346,8 @@ fn current_thread_runtime() -> tokio::runtime::Runtime {
 }
 
 /// Profiling mode, outside criterion:
-/// `LOOPBACK_PROFILE=<raw|session|reqwest|client|facade>:<n>[:big|:c64|:ct|:tls]` makes `n`
+/// `LOOPBACK_PROFILE=<raw|raw_headers|session|reqwest|client|facade>:<n>[:big|:c64|:ct|:tls]`
+/// makes `n`
 /// sequential plain-http GETs (small, of the 1 MiB body, 64 at once each, small on a
 /// current-thread client runtime, or small over https with HTTP/1.1: raw, session and reqwest
 /// only) with one client (after one warm-up request) and exits, for `valgrind --tool=callgrind`
@@ -379,6 +380,25 @@ fn profile(spec: &str) {
             let raw = raw_client(&rig);
             rt.block_on(steps(n, width, || get_raw(&raw, &uri)));
         }
+        // Diagnostics: the raw client sending the same request head as the default Session
+        // (its three default headers), built per request as a raw-client user would.
+        "raw_headers" => {
+            let raw = raw_client(&rig);
+            rt.block_on(steps(n, width, || async {
+                let req = http::Request::get(uri.clone())
+                    .header(
+                        http::header::USER_AGENT,
+                        concat!("tower-requests/", env!("CARGO_PKG_VERSION")),
+                    )
+                    .header(http::header::ACCEPT, "*/*")
+                    .header(http::header::ACCEPT_ENCODING, "gzip, deflate, br, zstd")
+                    .body(Empty::<Bytes>::new())
+                    .unwrap();
+                let resp = raw.request(req).await.unwrap();
+                let body = resp.into_body().collect().await.unwrap().to_bytes();
+                assert_eq!(body.len(), expected_len(uri.path()));
+            }));
+        }
         // `facade` (diagnostics): the facade over this crate's pooled client, with no layers.
         "session" | "facade" => {
             let session = if client == "session" {
@@ -404,7 +424,9 @@ fn profile(spec: &str) {
             let reqwest = reqwest_client(&rig);
             rt.block_on(steps(n, width, || get_reqwest(&reqwest, &url)));
         }
-        other => panic!("unknown client {other}: raw, session, reqwest, client, facade"),
+        other => {
+            panic!("unknown client {other}: raw, raw_headers, session, reqwest, client, facade")
+        }
     }
     eprintln!(
         "connections accepted: {}",
