@@ -347,8 +347,7 @@ fn current_thread_runtime() -> tokio::runtime::Runtime {
 
 /// Profiling mode, outside criterion:
 /// `LOOPBACK_PROFILE=<raw|raw_headers|session|reqwest|client|facade>:<n>[:big|:c64|:ct|:tls]`
-/// makes `n`
-/// sequential plain-http GETs (small, of the 1 MiB body, 64 at once each, small on a
+/// makes `n` sequential plain-http GETs (small, of the 1 MiB body, 64 at once each, small on a
 /// current-thread client runtime, or small over https with HTTP/1.1: raw, session and reqwest
 /// only) with one client (after one warm-up request) and exits, for `valgrind --tool=callgrind`
 /// (instructions) or `strace -f -c` (system calls): the difference between two `n` is the cost
