@@ -21,12 +21,13 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tower::Service;
 
 use crate::connect::{self, ProxyError};
+use crate::delivery::TrackedConnector;
 use crate::error::Error;
 use crate::proxy::{Proxy, ProxyEnv, ProxyRules};
 use crate::tls::{Certificate, Identity, TlsOptions, TlsVersion};
 use crate::{Body, BoxError};
 
-type Connector = HttpsConnector<connect::Connector>;
+type Connector = TrackedConnector<HttpsConnector<connect::Connector>>;
 
 /// A pooled HTTP/1.1 + HTTP/2 client: `tower::Service<http::Request<Body>>`.
 ///
@@ -208,7 +209,7 @@ impl HttpClientBuilder {
         };
         let proxies = Arc::new(ProxyRules::new(&self.proxies, env.as_ref()));
         let connector = connect::Connector::new(http, proxies.clone(), &tls);
-        let connector = HttpsConnector::from((connector, tls));
+        let connector = TrackedConnector::new(HttpsConnector::from((connector, tls)));
         let mut builder = Client::builder(TokioExecutor::new());
         builder
             .pool_timer(TokioTimer::new())
@@ -293,7 +294,7 @@ impl Future for ResponseFuture {
                 Poll::Ready(Err(Box::new(ProxyError::status(resp.status()))))
             }
             Poll::Ready(Ok(resp)) => Poll::Ready(Ok(resp.map(Body::wrap))),
-            Poll::Ready(Err(e)) => Poll::Ready(Err(Box::new(e))),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(crate::delivery::tag(e))),
             Poll::Pending => Poll::Pending,
         }
     }

@@ -166,8 +166,21 @@ impl Error {
     }
 
     /// Sending the request failed (connect, timeout, redirect, retry and other transport errors).
+    ///
+    /// A connection lost after the request was written, before a complete response, is a
+    /// request error and not a connect error ([`is_connect`](Error::is_connect) is false): the
+    /// server may have processed the request, and it was not resent (unless an explicit
+    /// [`Retry`](crate::Retry) allows its method). Its message says so.
     pub fn is_request(&self) -> bool {
         self.inner.kind == Kind::Request
+    }
+
+    /// The connection was lost after the request (or part of it) was written: the server may
+    /// have acted on it.
+    fn may_have_been_processed(&self) -> bool {
+        self.causes()
+            .find_map(|e| e.downcast_ref::<crate::layers::DeliveryError>())
+            .is_some_and(|d| d.delivery() != crate::layers::Delivery::NotSent)
     }
 
     fn causes(&self) -> impl Iterator<Item = &(dyn StdError + 'static)> {
@@ -277,6 +290,10 @@ impl fmt::Display for Error {
             Kind::Request if self.is_timeout() => "request timed out",
             Kind::Request if self.is_connect() => "error connecting",
             Kind::Request if self.is_redirect() => "redirect error",
+            Kind::Request if self.may_have_been_processed() => {
+                "connection lost after the request was sent: it may have been processed and \
+                 was not resent"
+            }
             Kind::Request => "error sending request",
         };
         f.write_str(what)?;

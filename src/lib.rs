@@ -80,6 +80,7 @@
 
 mod client;
 mod connect;
+mod delivery;
 mod error;
 mod layer_errors;
 mod proxy;

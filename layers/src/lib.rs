@@ -24,6 +24,7 @@
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 pub mod body;
+pub mod delivery;
 
 #[cfg(any(feature = "auth", feature = "cookies"))]
 mod authority;
@@ -46,6 +47,7 @@ pub use auth::{Auth, AuthLayer};
 pub use body::{Body, ReplayBody};
 #[cfg(feature = "cookies")]
 pub use cookie::{CookieJar, CookieLayer};
+pub use delivery::{Delivery, DeliveryError};
 #[cfg(feature = "headers")]
 pub use headers::{DefaultHeadersLayer, SharedHeaders};
 #[cfg(feature = "redirect")]

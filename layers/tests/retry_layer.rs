@@ -15,6 +15,7 @@ use tower::{Layer, Service, ServiceExt};
 use tower_requests_layers::retry::{Retry, RetryError, RetryErrorKind, RetryLayer};
 use tower_requests_layers::timeout::{Elapsed, TimeoutKind, TimeoutLayer};
 use tower_requests_layers::{Body, BoxError};
+use tower_requests_layers::{Delivery, DeliveryError};
 
 #[path = "auth_support/mod.rs"]
 mod support;
@@ -26,6 +27,8 @@ enum Step {
     /// Retry-After as an HTTP-date this many seconds from now.
     RetryAfterDate(u16, u64),
     Fail(io::ErrorKind),
+    /// A reset the client reports with this delivery.
+    Lost(Delivery),
     /// Answer 200 after sleeping this long.
     Slow(u64),
 }
@@ -87,6 +90,10 @@ fn backend(script: &[Step]) -> (Mock, Log) {
                     resp(s).header("retry-after", date).body(Body::empty())?
                 }
                 Step::Fail(kind) => return Err(io::Error::from(kind).into()),
+                Step::Lost(d) => {
+                    let reset = io::Error::from(io::ErrorKind::ConnectionReset);
+                    return Err(DeliveryError::new(d, reset).into());
+                }
                 Step::Slow(secs) => {
                     tokio::time::sleep(Duration::from_secs(secs)).await;
                     resp(200).body(Body::empty())?
@@ -371,12 +378,9 @@ async fn attempt_timeout_is_a_read_error_and_stays_a_timeout() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn stale_connection_retried_once_even_when_disabled() {
-    // A reset before any response: silently retried once, for POST too, with retries disabled.
-    let (inner, log) = backend(&[
-        Step::Fail(io::ErrorKind::ConnectionReset),
-        Step::Status(200),
-    ]);
+async fn unsent_request_resent_once_for_any_method_even_when_disabled() {
+    // The client reports the request never left: resent once, at once, for POST too.
+    let (inner, log) = backend(&[Step::Lost(Delivery::NotSent), Step::Status(200)]);
     let mut svc = RetryLayer::new(Retry::disabled()).layer(inner);
     let resp = send(&mut svc, with(Method::POST, Body::from("x")))
         .await
@@ -386,19 +390,66 @@ async fn stale_connection_retried_once_even_when_disabled() {
     assert_eq!(log.gaps(), secs(&[0.0]));
 
     // Only once.
-    let (inner, log) = backend(&[Step::Fail(io::ErrorKind::ConnectionReset)]);
+    let (inner, log) = backend(&[Step::Lost(Delivery::NotSent)]);
     let mut svc = RetryLayer::new(Retry::disabled()).layer(inner);
     let err = send(&mut svc, with(Method::POST, Body::from("x")))
         .await
         .unwrap_err();
     assert_eq!(log.count(), 2);
-    assert!(err.downcast_ref::<io::Error>().is_some());
+    assert!(err.downcast_ref::<DeliveryError>().is_some());
 }
 
 #[tokio::test(start_paused = true)]
-async fn stale_retry_does_not_consume_the_counters() {
-    let (inner, log) = backend(&[
+async fn stale_connection_resent_once_for_idempotent_methods_only() {
+    // A reused connection that failed before any response byte: GET is resent silently.
+    let (inner, log) = backend(&[Step::Lost(Delivery::Stale), Step::Status(200)]);
+    let mut svc = RetryLayer::new(Retry::disabled()).layer(inner);
+    let resp = send(&mut svc, get()).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(log.count(), 2);
+
+    // POST is not: the server may have read it.
+    let (inner, log) = backend(&[Step::Lost(Delivery::Stale), Step::Status(200)]);
+    let mut svc = RetryLayer::new(Retry::disabled()).layer(inner);
+    send(&mut svc, with(Method::POST, Body::from("x")))
+        .await
+        .unwrap_err();
+    assert_eq!(log.count(), 1);
+
+    // Unless the configuration allows POST.
+    let (inner, log) = backend(&[Step::Lost(Delivery::Stale), Step::Status(200)]);
+    let retry = Retry::disabled().allowed_methods([Method::POST]);
+    let mut svc = RetryLayer::new(retry).layer(inner);
+    send(&mut svc, with(Method::POST, Body::from("x")))
+        .await
+        .unwrap();
+    assert_eq!(log.count(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lost_connection_is_never_resent_silently() {
+    // Reset after the request was sent, or an untagged reset (a bare client): not resent with
+    // retries disabled, whatever the method.
+    for step in [
+        Step::Lost(Delivery::MaybeProcessed),
+        Step::Fail(io::ErrorKind::ConnectionReset),
         Step::Fail(io::ErrorKind::BrokenPipe),
+    ] {
+        for method in [Method::GET, Method::POST] {
+            let (inner, log) = backend(&[step, Step::Status(200)]);
+            let mut svc = RetryLayer::new(Retry::disabled()).layer(inner);
+            send(&mut svc, with(method.clone(), Body::from("x")))
+                .await
+                .unwrap_err();
+            assert_eq!(log.count(), 1, "{step:?} {method}");
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn silent_resend_does_not_consume_the_counters() {
+    let (inner, log) = backend(&[
+        Step::Lost(Delivery::Stale),
         Step::Status(503),
         Step::Status(200),
     ]);

@@ -1,5 +1,5 @@
 //! RetryLayer over a real hyper-util pooled client and servers on 127.0.0.1: refused
-//! connections, stale keep-alive connections, statuses and bodies over the wire.
+//! connections, dropped keep-alive connections, statuses and bodies over the wire.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -174,29 +174,6 @@ async fn read_request(stream: &mut TcpStream) -> bool {
 
 const OK: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
 
-/// A server that answers one request per connection with a keep-alive response, then closes the
-/// socket a moment later (an idle timeout of 1 ms): the client's pooled connection dies while the
-/// next request is on its way, a race the client loses now and then.
-async fn closing_server() -> (SocketAddr, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let served = Arc::new(AtomicUsize::new(0));
-    let count = served.clone();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let count = count.clone();
-            tokio::spawn(async move {
-                if read_request(&mut stream).await && stream.write_all(OK).await.is_ok() {
-                    count.fetch_add(1, Ordering::SeqCst);
-                    tokio::time::sleep(Duration::from_millis(1)).await;
-                }
-                // Dropped: closed (unread data makes it a reset).
-            });
-        }
-    });
-    (addr, served)
-}
-
 /// A server that answers the first request of a connection, keeps it open, and when the next
 /// request arrives on it closes the socket without answering: every reuse of a pooled
 /// connection hits a connection closed before any response byte (deterministically).
@@ -216,45 +193,22 @@ async fn close_on_reuse_server() -> SocketAddr {
 }
 
 #[tokio::test]
-async fn stale_keep_alive_connections_never_surface() {
-    let (addr, served) = closing_server().await;
-    let (inner, attempts) = counting(client());
-    let svc = RetryLayer::new(Retry::disabled()).layer(inner);
-    for i in 0..100 {
-        let req = Request::get(format!("http://{addr}/{i}"))
-            .body(Body::empty())
-            .unwrap();
-        let resp = svc
-            .clone()
-            .oneshot(req)
-            .await
-            .unwrap_or_else(|e| panic!("request {i} failed: {e:?}"));
-        assert_eq!(resp.status(), StatusCode::OK);
-        assert_eq!(resp.into_body().collect().await.unwrap().to_bytes(), "ok");
-    }
-    assert_eq!(served.load(Ordering::SeqCst), 100);
-    eprintln!("attempts: {}", attempts.load(Ordering::SeqCst));
-}
-
-#[tokio::test]
-async fn stale_connection_retried_once_for_post_with_retries_disabled() {
+async fn over_a_bare_client_a_dropped_pooled_connection_is_not_resent() {
+    // A bare hyper-util client does not say whether the connection was a reused one that failed
+    // before any response byte, so nothing but hyper's "canceled" is resent silently: the POST
+    // the server read and dropped is an error, sent once.
     let addr = close_on_reuse_server().await;
     let (inner, attempts) = counting(client());
     let svc = RetryLayer::new(Retry::disabled()).layer(inner);
-    let n = 20;
-    for i in 0..n {
-        let req = Request::post(format!("http://{addr}/{i}"))
+    let post = |i: usize| {
+        Request::post(format!("http://{addr}/{i}"))
             .body(Body::from("payload"))
-            .unwrap();
-        let resp = svc
-            .clone()
-            .oneshot(req)
-            .await
-            .unwrap_or_else(|e| panic!("request {i} failed: {e:?}"));
-        assert_eq!(resp.into_body().collect().await.unwrap().to_bytes(), "ok");
-    }
-    // Every request after the first met a dead pooled connection and was retried once.
-    assert_eq!(attempts.load(Ordering::SeqCst), 2 * n - 1);
+            .unwrap()
+    };
+    let resp = svc.clone().oneshot(post(0)).await.unwrap();
+    assert_eq!(resp.into_body().collect().await.unwrap().to_bytes(), "ok");
+    svc.clone().oneshot(post(1)).await.unwrap_err();
+    assert_eq!(attempts.load(Ordering::SeqCst), 2);
 }
 
 #[tokio::test]

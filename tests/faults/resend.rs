@@ -235,3 +235,27 @@ async fn explicit_retries_still_cover_allowed_methods() {
         .expect_err("POST is not in allowed_methods");
     assert_eq!(post_server.requests(), 1, "{err}");
 }
+
+#[tokio::test]
+async fn gets_on_connections_the_server_closes_after_each_answer_never_fail() {
+    // The server closes every connection just after answering: each next request may find its
+    // pooled connection dead. Those GETs are resent silently; none fails, none is lost.
+    let server = Hostile::start(|mut c: Conn| async move {
+        if c.read_request().await.is_some() {
+            c.ok("ok").await;
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    })
+    .await;
+    let s = session();
+    for i in 0..100 {
+        let resp = s
+            .get(server.url(&format!("/{i}")))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("request {i} failed: {e}"));
+        assert_eq!(resp.text().await.unwrap(), "ok");
+    }
+    // Each request was answered once; the resends went to requests the server never read.
+    assert_eq!(server.requests(), 100);
+}

@@ -3,13 +3,19 @@
 use std::error::Error as StdError;
 use std::io::ErrorKind;
 
-/// The urllib3 counter an error counts against, plus whether it looks like a stale pooled
-/// connection (closed by the server while idle: nothing of the response was read).
+/// The urllib3 counter an error counts against, plus what the client reported of the request's
+/// [`Delivery`](crate::Delivery) (the resend rule in the [module docs](super)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ErrorClass {
-    /// The request was not sent (refused, DNS, connect timeout): retried for any method.
+    /// No connection was made (refused, DNS, connect timeout): retried for any method.
     Connect,
-    /// The request may have reached the server: retried for the allowed methods.
+    /// A connection was made but no byte of the request was written on it (hyper's "canceled",
+    /// [`Delivery::NotSent`](crate::Delivery::NotSent)): resent once silently, any method; after
+    /// that counted as a connect error.
+    NotSent,
+    /// The request may have reached the server: retried for the allowed methods. `stale`: the
+    /// client reported a reused keep-alive connection that failed before any byte of the
+    /// response ([`Delivery::Stale`](crate::Delivery::Stale)).
     Read { stale: bool },
     /// Unknown errors: urllib3's `other`, retried for the allowed methods.
     Other,
@@ -32,6 +38,13 @@ fn classify_one(e: &(dyn StdError + 'static)) -> Option<ErrorClass> {
     if e.is::<super::RetryError>() {
         return Some(ErrorClass::Fatal);
     }
+    if let Some(d) = e.downcast_ref::<crate::DeliveryError>() {
+        return Some(match d.delivery() {
+            crate::Delivery::NotSent => ErrorClass::NotSent,
+            crate::Delivery::Stale => ErrorClass::Read { stale: true },
+            _ => ErrorClass::Read { stale: false },
+        });
+    }
     #[cfg(feature = "timeout")]
     if let Some(elapsed) = e.downcast_ref::<crate::timeout::Elapsed>() {
         return Some(if elapsed.is_total() {
@@ -48,9 +61,14 @@ fn classify_one(e: &(dyn StdError + 'static)) -> Option<ErrorClass> {
         return None;
     }
     if let Some(h) = e.downcast_ref::<hyper::Error>() {
-        if h.is_incomplete_message() || h.is_canceled() || h.is_closed() {
-            // Connection closed before a response (head) arrived.
-            return Some(ErrorClass::Read { stale: true });
+        if h.is_canceled() {
+            // hyper handed the request back unsent.
+            return Some(ErrorClass::NotSent);
+        }
+        if h.is_incomplete_message() || h.is_closed() {
+            // Closed before a complete response: whether the connection was a reused one (the
+            // stale case) only the client knows, and it says so with a `DeliveryError`.
+            return Some(ErrorClass::Read { stale: false });
         }
         if h.is_user() {
             return Some(ErrorClass::Fatal);
@@ -67,11 +85,7 @@ fn classify_one(e: &(dyn StdError + 'static)) -> Option<ErrorClass> {
             | ErrorKind::AddrNotAvailable
             | ErrorKind::HostUnreachable
             | ErrorKind::NetworkUnreachable => ErrorClass::Connect,
-            ErrorKind::ConnectionReset
-            | ErrorKind::ConnectionAborted
-            | ErrorKind::BrokenPipe
-            | ErrorKind::NotConnected
-            | ErrorKind::UnexpectedEof => ErrorClass::Read { stale: true },
+            // A reset, broken pipe or early EOF: the request may have been read.
             _ => ErrorClass::Read { stale: false },
         });
     }
@@ -104,9 +118,10 @@ mod tests {
     fn io_kinds() {
         let io = |k| -> BoxError { Box::new(std::io::Error::from(k)) };
         assert_eq!(class(io(ErrorKind::ConnectionRefused)), ErrorClass::Connect);
+        // A reset alone says nothing of a reused connection: not stale.
         assert_eq!(
             class(io(ErrorKind::ConnectionReset)),
-            ErrorClass::Read { stale: true }
+            ErrorClass::Read { stale: false }
         );
         assert_eq!(
             class(io(ErrorKind::TimedOut)),
@@ -116,6 +131,26 @@ mod tests {
         assert_eq!(
             class(Box::new(Wrap(io(ErrorKind::ConnectionRefused)))),
             ErrorClass::Connect
+        );
+    }
+
+    #[test]
+    fn delivery_reported_by_the_client() {
+        use crate::{Delivery, DeliveryError};
+        let tagged = |d| -> BoxError {
+            Box::new(Wrap(Box::new(DeliveryError::new(
+                d,
+                std::io::Error::from(ErrorKind::ConnectionReset),
+            ))))
+        };
+        assert_eq!(class(tagged(Delivery::NotSent)), ErrorClass::NotSent);
+        assert_eq!(
+            class(tagged(Delivery::Stale)),
+            ErrorClass::Read { stale: true }
+        );
+        assert_eq!(
+            class(tagged(Delivery::MaybeProcessed)),
+            ErrorClass::Read { stale: false }
         );
     }
 

@@ -106,8 +106,9 @@ impl Retry {
         }
     }
 
-    /// No retries (`total=0`, empty `status_forcelist`). The one silent retry of a request that
-    /// hit a stale pooled connection still happens (see the [module docs](super)).
+    /// No retries (`total=0`, empty `status_forcelist`). The one silent resend of a request that
+    /// never reached the server, or of an idempotent request that hit a stale keep-alive
+    /// connection, still happens (the resend rule in the [module docs](super)).
     pub fn disabled() -> Self {
         Retry::new().total(0)
     }
@@ -318,8 +319,8 @@ fn parse_retry_after(value: &HeaderValue, now: SystemTime) -> Option<Duration> {
 
 /// A retry budget: tower's [`TpsBudget`](tower::retry::budget::TpsBudget). Every call deposits,
 /// every retry withdraws; when the budget is empty, failures are returned without retrying.
-/// (With `total=0` a call can make no counted retry and deposits nothing; the stale-connection
-/// retry is outside the budget.)
+/// (With `total=0` a call can make no counted retry and deposits nothing; the silent
+/// resend is outside the budget.)
 ///
 /// Retries within any `ttl` window are at most `retry_percent` of the calls plus
 /// `min_per_sec × ttl` (the reserve that lets a quiet client retry at all). The default (10 s,

@@ -15,10 +15,10 @@
 //!   slept instead of the backoff, cut to `retry_after_max` (6 h by default, urllib3's cap); an
 //!   unparsable one falls back to the backoff (urllib3 raises `InvalidHeader` there).
 //!
-//! Errors are classified by walking `source()`: hyper-util's legacy client error
-//! (`is_connect()`), `hyper::Error` (incomplete message, canceled, closed, parse, timeout),
-//! `std::io::Error` kinds, and this crate's timeout [`Elapsed`](crate::timeout::Elapsed) (a
-//! total-timeout `Elapsed` is never retried).
+//! Errors are classified by walking `source()`: a [`DeliveryError`](crate::DeliveryError) from
+//! the client, hyper-util's legacy client error (`is_connect()`), `hyper::Error` (canceled,
+//! incomplete message, closed, parse, timeout), `std::io::Error` kinds, and this crate's timeout
+//! [`Elapsed`](crate::timeout::Elapsed) (a total-timeout `Elapsed` is never retried).
 //!
 //! The sleep before retry `n` (`n` = counted failures so far) is 0 for `n <= 1`, else
 //! `min(backoff_max, backoff_factor * 2^(n-1) + jitter)` ([`Retry::backoff_for`] gives the
@@ -32,11 +32,25 @@
 //! - on an error: **the last underlying error itself**, unwrapped, so a timeout is still an
 //!   `Elapsed` and a connect error still a connect error.
 //!
-//! **Stale keep-alive connections.** When an attempt fails before any response arrived because
-//! the connection was closed under it (hyper's incomplete-message / canceled / closed errors, a
-//! reset or broken pipe), the request is retried once, at once, for any method, even with
-//! [`Retry::disabled`], without touching the counters or the budget: a pooled connection that the
-//! server closed while idle never surfaces as an error (browsers and urllib3 do the same).
+//! **The resend rule: no request is processed twice by our doing.** Besides the retries the
+//! [`Retry`] configuration asks for, a failed attempt is sent again *silently* (once per call,
+//! at once, without touching the counters or the budget, even with [`Retry::disabled`]) in
+//! exactly two cases, read from the [`Delivery`](crate::Delivery) the client reports:
+//! - **any method**, when the request provably never reached the server: the connection closed
+//!   before any byte of the request was written ([`Delivery::NotSent`](crate::Delivery::NotSent),
+//!   or hyper's "canceled" error: the request handed back unsent);
+//! - **idempotent methods only** (urllib3's `DEFAULT_ALLOWED_METHODS`: HEAD, GET, PUT, DELETE,
+//!   OPTIONS, TRACE; or the configured [`allowed_methods`](Retry::allowed_methods)), when a
+//!   *reused* keep-alive connection failed before any byte of the response arrived
+//!   ([`Delivery::Stale`](crate::Delivery::Stale)): the server closed it while it sat idle in the
+//!   pool. A fresh connection is never stale.
+//!
+//! Anything else, say a POST whose connection was closed or reset after the request was written,
+//! or after part of the status line came back, is returned as the error it is: the request may
+//! have been processed, and it was not resent. urllib3 does the same: requests' default
+//! `Retry(0, read=False)` never resends a request once it was sent. Explicit retries still follow
+//! urllib3 exactly: such read errors are retried only for the allowed methods, counted against
+//! `read`.
 //!
 //! **Bodies.** A request is replayed through [`ReplayBody::try_clone_body`](crate::ReplayBody):
 //! buffered bodies are sent byte-identical on every attempt. A streaming body is sent once; if a

@@ -75,8 +75,7 @@ impl Counters {
 /// errors must already be [`BoxError`]).
 ///
 /// A policy holds the state of one call (tower clones it per call): the remaining counters, the
-/// number of consecutive failures (for the backoff) and whether the silent stale-connection
-/// retry was used. Calls share the configuration and the budget (`Arc`s).
+/// number of consecutive failures (for the backoff) and whether the silent resend was used. Calls share the configuration and the budget (`Arc`s).
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
     config: Arc<Retry>,
@@ -84,9 +83,9 @@ pub struct RetryPolicy {
     counters: Counters,
     /// Attempts made so far in this call.
     attempts: u32,
-    /// Counted failures so far (urllib3's history length); the stale retry is not counted.
+    /// Counted failures so far (urllib3's history length); the silent resend is not counted.
     failures: u32,
-    stale_used: bool,
+    silent_used: bool,
 }
 
 enum Decision {
@@ -110,7 +109,7 @@ impl RetryPolicy {
             budget,
             attempts: 0,
             failures: 0,
-            stale_used: false,
+            silent_used: false,
         }
     }
 
@@ -171,10 +170,17 @@ impl RetryPolicy {
     fn on_error<B>(&mut self, req: &Request<B>, err: &BoxError) -> Decision {
         let replayable = req.extensions().get::<NotReplayable>().is_none();
         let class = classify(&**err);
-        if class == (ErrorClass::Read { stale: true }) && !self.stale_used {
-            // A pooled connection the server had closed: retry once, silently, on a fresh one,
-            // for any method and even with retries disabled; no counter, no budget, no sleep.
-            self.stale_used = true;
+        // The silent resend (see the module docs): once per call, with no counter, budget or
+        // sleep, even with retries disabled; only when the request provably never reached the
+        // server, or when a reused keep-alive connection failed before any byte of the response
+        // and the method is one the configuration may resend (idempotent by default).
+        let silent = match class {
+            ErrorClass::NotSent => true,
+            ErrorClass::Read { stale: true } => self.config.method_allowed(req.method()),
+            _ => false,
+        };
+        if silent && !self.silent_used {
+            self.silent_used = true;
             return if replayable {
                 Decision::Retry(Duration::ZERO)
             } else {
@@ -183,7 +189,7 @@ impl RetryPolicy {
         }
         let counter = match class {
             ErrorClass::Fatal => return Decision::Done,
-            ErrorClass::Connect => Counter::Connect,
+            ErrorClass::Connect | ErrorClass::NotSent => Counter::Connect,
             ErrorClass::Read { .. } | ErrorClass::Other
                 if !self.config.method_allowed(req.method()) =>
             {
@@ -271,7 +277,7 @@ where
         // Called once per call on a fresh policy (before the first attempt) and again before
         // each retry: the first call is where the call pays into the budget.
         // With `total=0` no counted retry can happen, so there is nothing to pay for (the
-        // stale-connection retry is outside the budget).
+        // silent resend is outside the budget).
         if self.attempts == 0 && self.counters.total.is_none_or(|t| t > 0) {
             if let Some(budget) = &self.budget {
                 budget.deposit();
