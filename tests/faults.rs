@@ -7,3 +7,6 @@ mod hostile;
 
 #[path = "faults/resend.rs"]
 mod resend;
+
+#[path = "faults/durations.rs"]
+mod durations;

@@ -112,7 +112,7 @@ where
         let timeout = *this.timeout;
         if !*this.armed {
             *this.armed = true;
-            let deadline = Instant::now() + timeout;
+            let deadline = super::future::deadline_after(timeout);
             match this.sleep.as_mut() {
                 Some(sleep) => sleep.as_mut().reset(deadline),
                 None => *this.sleep = Some(Box::pin(sleep_until(deadline))),
@@ -192,7 +192,7 @@ impl<B: Body> TotalBody<B> {
                 progress: Progress::new(&body),
                 body,
                 sleep: None,
-                at: Instant::now() + remaining,
+                at: super::future::deadline_after(remaining),
                 timeout,
             },
         }
