@@ -23,6 +23,8 @@ use tower::Service;
 use crate::connect::{self, ProxyError};
 use crate::delivery::TrackedConnector;
 use crate::error::Error;
+use crate::forward::{ForwardFuture, Forwarder};
+use crate::limit::HostLimit;
 use crate::proxy::{Proxy, ProxyEnv, ProxyRules};
 use crate::tls::{Certificate, Identity, TlsOptions, TlsVersion};
 use crate::{Body, BoxError};
@@ -48,6 +50,8 @@ type Connector = TrackedConnector<HttpsConnector<connect::Connector>>;
 pub struct HttpClient {
     inner: Client<Connector, Body>,
     proxies: Arc<ProxyRules>,
+    /// Plain-http requests through a forward proxy: pooled per proxy, not per target.
+    forward: Forwarder,
 }
 
 impl Default for HttpClient {
@@ -75,6 +79,7 @@ impl HttpClient {
 pub struct HttpClientBuilder {
     pub(crate) tls: TlsOptions,
     pool_max_idle_per_host: usize,
+    pool_max_per_host: Option<usize>,
     pool_idle_timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
     nodelay: bool,
@@ -89,6 +94,7 @@ impl Default for HttpClientBuilder {
         HttpClientBuilder {
             tls: TlsOptions::default(),
             pool_max_idle_per_host: usize::MAX,
+            pool_max_per_host: None,
             pool_idle_timeout: Some(Duration::from_secs(90)),
             connect_timeout: None,
             nodelay: true,
@@ -151,6 +157,15 @@ impl HttpClientBuilder {
         self
     }
 
+    /// The most connections open to one host (scheme, host and port; a forward proxy counts as
+    /// the host of the plain-http requests sent through it) at once, idle ones included.
+    /// Requests beyond it wait for one of those connections to be free (default: no limit).
+    /// `0` is taken as `1`.
+    pub fn pool_max_per_host(mut self, max: usize) -> Self {
+        self.pool_max_per_host = Some(max);
+        self
+    }
+
     /// How long an idle pooled connection is kept (default 90 s; `None` keeps them until closed).
     pub fn pool_idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.pool_idle_timeout = timeout.into();
@@ -208,8 +223,16 @@ impl HttpClientBuilder {
             None
         };
         let proxies = Arc::new(ProxyRules::new(&self.proxies, env.as_ref()));
+        let limit = self.pool_max_per_host.map(|n| Arc::new(HostLimit::new(n)));
+        let forward = Forwarder::new(
+            http.clone(),
+            &tls,
+            self.pool_max_idle_per_host,
+            self.pool_idle_timeout,
+            limit.clone(),
+        );
         let connector = connect::Connector::new(http, proxies.clone(), &tls);
-        let connector = TrackedConnector::new(HttpsConnector::from((connector, tls)));
+        let connector = TrackedConnector::new(HttpsConnector::from((connector, tls)), limit);
         let mut builder = Client::builder(TokioExecutor::new());
         builder
             .pool_timer(TokioTimer::new())
@@ -221,6 +244,7 @@ impl HttpClientBuilder {
         Ok(HttpClient {
             inner: builder.build(connector),
             proxies,
+            forward,
         })
     }
 }
@@ -244,7 +268,6 @@ impl HttpClient {
     /// [`Service::call`] without `&mut self`: the pool and the proxy rules are shared, so a
     /// session calls its client without cloning it per request.
     pub(crate) fn send(&self, mut req: Request<Body>) -> ResponseFuture {
-        let mut forwarded = false;
         if let Some(proxy) = (!self.proxies.is_empty())
             .then(|| self.proxies.intercept(req.uri()))
             .flatten()
@@ -253,20 +276,24 @@ impl HttpClient {
             if http_target && matches!(proxy.uri().scheme_str(), Some("http" | "https")) {
                 // Absolute-form request to an http(s) proxy: its credentials go in this
                 // request, which only the proxy reads.
-                forwarded = true;
                 if let Some(auth) = proxy.basic_auth() {
                     req.headers_mut()
                         .entry(PROXY_AUTHORIZATION)
                         .or_insert_with(|| auth.clone());
                 }
-            } else {
-                // Tunnelled (CONNECT or SOCKS): the target would read this header.
-                req.headers_mut().remove(PROXY_AUTHORIZATION);
+                return ResponseFuture {
+                    inner: Inner::Forwarded {
+                        fut: self.forward.send(proxy.uri().clone(), req),
+                    },
+                };
             }
+            // Tunnelled (CONNECT or SOCKS): the target would read this header.
+            req.headers_mut().remove(PROXY_AUTHORIZATION);
         }
         ResponseFuture {
-            inner: self.inner.request(req),
-            forwarded,
+            inner: Inner::Pooled {
+                fut: self.inner.request(req),
+            },
         }
     }
 }
@@ -275,8 +302,20 @@ pin_project_lite::pin_project! {
     /// Response future of [`HttpClient`].
     pub struct ResponseFuture {
         #[pin]
-        inner: hyper_util::client::legacy::ResponseFuture,
-        forwarded: bool,
+        inner: Inner,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = InnerProj]
+    enum Inner {
+        Pooled {
+            #[pin]
+            fut: hyper_util::client::legacy::ResponseFuture,
+        },
+        Forwarded {
+            fut: ForwardFuture,
+        },
     }
 }
 
@@ -284,18 +323,23 @@ impl Future for ResponseFuture {
     type Output = Result<Response<Body>, BoxError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        match this.inner.poll(cx) {
-            Poll::Ready(Ok(resp))
-                if *this.forwarded
-                    && resp.status() == StatusCode::PROXY_AUTHENTICATION_REQUIRED =>
-            {
-                // The proxy refused us, just as a refused CONNECT does: a connect error.
-                Poll::Ready(Err(Box::new(ProxyError::status(resp.status()))))
-            }
-            Poll::Ready(Ok(resp)) => Poll::Ready(Ok(resp.map(Body::wrap))),
-            Poll::Ready(Err(e)) => Poll::Ready(Err(crate::delivery::tag(e))),
-            Poll::Pending => Poll::Pending,
+        match self.project().inner.project() {
+            InnerProj::Pooled { fut } => match fut.poll(cx) {
+                Poll::Ready(Ok(resp)) => Poll::Ready(Ok(resp.map(Body::wrap))),
+                Poll::Ready(Err(e)) => Poll::Ready(Err(crate::delivery::tag(e))),
+                Poll::Pending => Poll::Pending,
+            },
+            InnerProj::Forwarded { fut } => match fut.as_mut().poll(cx) {
+                Poll::Ready(Ok(resp))
+                    if resp.status() == StatusCode::PROXY_AUTHENTICATION_REQUIRED =>
+                {
+                    // The proxy refused us, just as a refused CONNECT does: a connect error.
+                    Poll::Ready(Err(Box::new(ProxyError::status(resp.status()))))
+                }
+                Poll::Ready(Ok(resp)) => Poll::Ready(Ok(resp.map(Body::wrap))),
+                Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+                Poll::Pending => Poll::Pending,
+            },
         }
     }
 }

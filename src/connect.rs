@@ -55,6 +55,10 @@ impl ProxyError {
         }
     }
 
+    pub(crate) fn with_message(message: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        ProxyError::new(message).with_source(source)
+    }
+
     fn with_source(mut self, source: impl Into<BoxError>) -> ProxyError {
         self.source = Some(source.into());
         self
@@ -91,14 +95,20 @@ pub(crate) struct Connector {
 
 impl Connector {
     pub(crate) fn new(http: HttpConnector, rules: Arc<ProxyRules>, tls: &ClientConfig) -> Self {
-        let mut proxy_tls = tls.clone();
-        proxy_tls.alpn_protocols = vec![b"http/1.1".to_vec()];
         Connector {
             http,
             rules,
-            proxy_tls: Arc::new(proxy_tls),
+            proxy_tls: proxy_tls(tls),
         }
     }
+}
+
+/// The TLS configuration for `https://` proxies: the client's, offering HTTP/1.1 only (CONNECT
+/// and forwarding are HTTP/1.1).
+pub(crate) fn proxy_tls(tls: &ClientConfig) -> Arc<ClientConfig> {
+    let mut proxy_tls = tls.clone();
+    proxy_tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Arc::new(proxy_tls)
 }
 
 type ConnectFuture = Pin<Box<dyn Future<Output = Result<Conn, BoxError>> + Send>>;
@@ -122,7 +132,7 @@ impl Service<Uri> for Connector {
         let Some(proxy) = proxy else {
             return Box::pin(async move {
                 let tcp = http.call(dst).await?;
-                Ok(Conn::new(Stream::Tcp(tcp.into_inner()), false))
+                Ok(Conn::new(Stream::Tcp(tcp.into_inner())))
             });
         };
         let proxy_uri = proxy.uri().clone();
@@ -131,22 +141,19 @@ impl Service<Uri> for Connector {
             _ => {
                 let tls = self.proxy_tls.clone();
                 let auth = proxy.basic_auth().cloned();
+                // Only tunnels get here: plain-http requests to an http(s) proxy go in absolute
+                // form through the client's forward pool (crate::forward), pooled per proxy.
                 Box::pin(async move {
                     let mut stream = connect_proxy(&mut http, &proxy_uri, tls).await?;
-                    if dst.scheme_str() == Some("https") {
-                        tunnel(&mut stream, &dst, auth.as_ref()).await?;
-                        Ok(Conn::new(stream, false))
-                    } else {
-                        // Plain http: requests go to the proxy in absolute form.
-                        Ok(Conn::new(stream, true))
-                    }
+                    tunnel(&mut stream, &dst, auth.as_ref()).await?;
+                    Ok(Conn::new(stream))
                 })
             }
         }
     }
 }
 
-async fn connect_proxy(
+pub(crate) async fn connect_proxy(
     http: &mut HttpConnector,
     proxy: &Uri,
     tls: Arc<ClientConfig>,
@@ -260,7 +267,7 @@ fn socks(
             .call(dst)
             .await
             .map_err(|e| ProxyError::new(format!("SOCKS5 proxy failed: {e}")))?;
-        Ok(Conn::new(Stream::Tcp(tcp.into_inner()), false))
+        Ok(Conn::new(Stream::Tcp(tcp.into_inner())))
     })
 }
 
@@ -286,24 +293,22 @@ fn with_default_port(uri: &Uri, port: u16) -> Uri {
         .unwrap_or_else(|_| uri.clone())
 }
 
-/// A connection: TCP, or TLS to an https proxy; `proxied` marks absolute-form forwarding.
+/// A connection: TCP to the target, or a tunnel (TCP or TLS to a proxy) to it.
 pub(crate) struct Conn {
     io: TokioIo<Stream>,
-    proxied: bool,
 }
 
 impl Conn {
-    fn new(stream: Stream, proxied: bool) -> Conn {
+    fn new(stream: Stream) -> Conn {
         Conn {
             io: TokioIo::new(stream),
-            proxied,
         }
     }
 }
 
 impl Connection for Conn {
     fn connected(&self) -> Connected {
-        Connected::new().proxy(self.proxied)
+        Connected::new()
     }
 }
 
@@ -343,7 +348,7 @@ impl Write for Conn {
     }
 }
 
-enum Stream {
+pub(crate) enum Stream {
     Tcp(TcpStream),
     Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
 }

@@ -13,6 +13,7 @@
 //!
 //! HTTP/2 interleaves streams on one connection, so only hyper's own "canceled" counts there.
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -23,14 +24,41 @@ use http::Uri;
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::OwnedSemaphorePermit;
 use tower::Service;
 
 use crate::layers::{Delivery, DeliveryError};
+use crate::limit::HostLimit;
 use crate::BoxError;
 
 /// What one connection saw, shared between its stream and the errors of requests sent on it.
 #[derive(Clone, Debug, Default)]
-struct Probe(Arc<ProbeState>);
+pub(crate) struct Probe(Arc<ProbeState>);
+
+impl Probe {
+    /// How far a request got whose exchange on this (HTTP/1.1) connection failed after hyper
+    /// took it: the stale case when the connection had served an earlier exchange and nothing of
+    /// this one's response came back.
+    pub(crate) fn delivery_after_failure(&self) -> Delivery {
+        if self.0.exchanges.load(Ordering::Acquire) > 1 && !self.0.answered.load(Ordering::Acquire)
+        {
+            Delivery::Stale
+        } else {
+            Delivery::MaybeProcessed
+        }
+    }
+}
+
+/// Wrap a connection made outside the pooled client (the forward-proxy pool) so that it is
+/// tracked too.
+pub(crate) fn track<T>(
+    io: T,
+    permit: Option<OwnedSemaphorePermit>,
+) -> (TokioIo<Tracked<T>>, Probe) {
+    let tracked = Tracked::wrap(io, permit);
+    let probe = tracked.inner().probe.clone();
+    (tracked, probe)
+}
 
 #[derive(Debug, Default)]
 struct ProbeState {
@@ -38,34 +66,51 @@ struct ProbeState {
     answered: AtomicBool,
 }
 
-/// Wraps a connector so that each connection it makes is [`Tracked`].
+/// Wraps a connector so that each connection it makes is [`Tracked`], and holds a slot of its
+/// host's [`HostLimit`] while it is open.
 #[derive(Clone, Debug)]
 pub(crate) struct TrackedConnector<C> {
     inner: C,
+    limit: Option<Arc<HostLimit>>,
 }
 
 impl<C> TrackedConnector<C> {
-    pub(crate) fn new(inner: C) -> Self {
-        TrackedConnector { inner }
+    pub(crate) fn new(inner: C, limit: Option<Arc<HostLimit>>) -> Self {
+        TrackedConnector { inner, limit }
     }
 }
 
+type TrackedFuture<T> = Pin<Box<dyn Future<Output = Result<TokioIo<Tracked<T>>, BoxError>> + Send>>;
+
 impl<C> Service<Uri> for TrackedConnector<C>
 where
-    C: Service<Uri>,
-    C::Response: hyper::rt::Read + hyper::rt::Write + Connection + Unpin,
+    C: Service<Uri> + Clone + Send + 'static,
+    C::Response: hyper::rt::Read + hyper::rt::Write + Connection + Unpin + Send,
+    C::Error: Into<BoxError>,
+    C::Future: Send,
 {
     type Response = TokioIo<Tracked<C::Response>>;
-    type Error = C::Error;
-    type Future = futures_util::future::MapOk<C::Future, fn(C::Response) -> Self::Response>;
+    type Error = BoxError;
+    type Future = TrackedFuture<C::Response>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
+        self.inner.poll_ready(cx).map_err(Into::into)
     }
 
     fn call(&mut self, dst: Uri) -> Self::Future {
-        use futures_util::TryFutureExt;
-        self.inner.call(dst).map_ok(Tracked::wrap)
+        let Some(limit) = self.limit.clone() else {
+            let connecting = self.inner.call(dst);
+            return Box::pin(async move {
+                let io = connecting.await.map_err(Into::into)?;
+                Ok(Tracked::wrap(io, None))
+            });
+        };
+        let mut inner = self.inner.clone();
+        Box::pin(async move {
+            let permit = limit.acquire(&dst).await;
+            let io = inner.call(dst).await.map_err(Into::into)?;
+            Ok(Tracked::wrap(io, Some(permit)))
+        })
     }
 }
 
@@ -77,14 +122,17 @@ pub(crate) struct Tracked<T> {
     /// The last data seen on this connection was read (or nothing was seen yet): the next write
     /// starts an exchange.
     reading: bool,
+    /// This connection's slot under `pool_max_per_host`, given back when it closes.
+    _permit: Option<OwnedSemaphorePermit>,
 }
 
 impl<T> Tracked<T> {
-    fn wrap(io: T) -> TokioIo<Tracked<T>> {
+    fn wrap(io: T, permit: Option<OwnedSemaphorePermit>) -> TokioIo<Tracked<T>> {
         TokioIo::new(Tracked {
             io: TokioIo::new(io),
             probe: Probe::default(),
             reading: true,
+            _permit: permit,
         })
     }
 
@@ -178,15 +226,9 @@ pub(crate) fn tag(err: hyper_util::client::legacy::Error) -> BoxError {
             Some(info) if !info.is_negotiated_h2() => {
                 let mut extensions = http::Extensions::new();
                 info.get_extras(&mut extensions);
-                match extensions.get::<Probe>() {
-                    Some(probe)
-                        if probe.0.exchanges.load(Ordering::Acquire) > 1
-                            && !probe.0.answered.load(Ordering::Acquire) =>
-                    {
-                        Delivery::Stale
-                    }
-                    _ => Delivery::MaybeProcessed,
-                }
+                extensions
+                    .get::<Probe>()
+                    .map_or(Delivery::MaybeProcessed, Probe::delivery_after_failure)
             }
             _ => Delivery::MaybeProcessed,
         },

@@ -660,7 +660,14 @@ impl SessionBuilder {
         self
     }
 
-    /// Most idle connections kept per host.
+    /// The most connections open to one host at once, idle ones included; more requests wait
+    /// for a free one (default: no limit). See [`HttpClientBuilder::pool_max_per_host`].
+    pub fn pool_max_per_host(mut self, max: usize) -> Self {
+        self.client = self.client.pool_max_per_host(max);
+        self
+    }
+
+    /// Most idle connections kept per host (default: no limit).
     pub fn pool_max_idle_per_host(mut self, max: usize) -> Self {
         self.client = self.client.pool_max_idle_per_host(max);
         self

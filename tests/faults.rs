@@ -10,3 +10,6 @@ mod resend;
 
 #[path = "faults/durations.rs"]
 mod durations;
+
+#[path = "faults/bounds.rs"]
+mod bounds;
