@@ -21,7 +21,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tower::Service;
 
 use crate::connect::{self, ProxyError};
-use crate::delivery::TrackedConnector;
+use crate::delivery::{IdleCap, IdleOnEnd, TrackedConnector};
 use crate::error::Error;
 use crate::forward::{ForwardFuture, Forwarder};
 use crate::limit::HostLimit;
@@ -52,7 +52,15 @@ pub struct HttpClient {
     proxies: Arc<ProxyRules>,
     /// Plain-http requests through a forward proxy: pooled per proxy, not per target.
     forward: Forwarder,
+    /// `pool_max_idle` is on: responses tell their connection when they are read to the end.
+    idle_cap: bool,
 }
+
+/// The default of [`HttpClientBuilder::pool_max_idle`]: idle connections kept over all hosts.
+/// Enough for a client that talks to dozens of hosts at once; a crawler visiting thousands
+/// keeps no more than this many sockets idle (each one a file descriptor here and a slot on a
+/// server) instead of one per host for the idle timeout.
+pub const DEFAULT_POOL_MAX_IDLE: usize = 100;
 
 impl Default for HttpClient {
     fn default() -> Self {
@@ -80,6 +88,7 @@ pub struct HttpClientBuilder {
     pub(crate) tls: TlsOptions,
     pool_max_idle_per_host: usize,
     pool_max_per_host: Option<usize>,
+    pool_max_idle: usize,
     pool_idle_timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
     nodelay: bool,
@@ -95,6 +104,7 @@ impl Default for HttpClientBuilder {
             tls: TlsOptions::default(),
             pool_max_idle_per_host: usize::MAX,
             pool_max_per_host: None,
+            pool_max_idle: DEFAULT_POOL_MAX_IDLE,
             pool_idle_timeout: Some(Duration::from_secs(90)),
             connect_timeout: None,
             nodelay: true,
@@ -166,6 +176,15 @@ impl HttpClientBuilder {
         self
     }
 
+    /// The most idle connections kept over all hosts (default [`DEFAULT_POOL_MAX_IDLE`]); past
+    /// it, the connection idle the longest is closed. `usize::MAX` keeps them all (hyper-util's
+    /// own behaviour). Plain-http requests through a forward proxy keep their idle connections
+    /// to the proxy apart, bounded by [`pool_max_idle_per_host`](Self::pool_max_idle_per_host).
+    pub fn pool_max_idle(mut self, max: usize) -> Self {
+        self.pool_max_idle = max;
+        self
+    }
+
     /// How long an idle pooled connection is kept (default 90 s; `None` keeps them until closed).
     pub fn pool_idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.pool_idle_timeout = timeout.into();
@@ -232,7 +251,13 @@ impl HttpClientBuilder {
             limit.clone(),
         );
         let connector = connect::Connector::new(http, proxies.clone(), &tls);
-        let connector = TrackedConnector::new(HttpsConnector::from((connector, tls)), limit);
+        let idle_cap =
+            (self.pool_max_idle != usize::MAX).then(|| Arc::new(IdleCap::new(self.pool_max_idle)));
+        let connector = TrackedConnector::new(
+            HttpsConnector::from((connector, tls)),
+            limit,
+            idle_cap.clone(),
+        );
         let mut builder = Client::builder(TokioExecutor::new());
         builder
             .pool_timer(TokioTimer::new())
@@ -245,6 +270,7 @@ impl HttpClientBuilder {
             inner: builder.build(connector),
             proxies,
             forward,
+            idle_cap: idle_cap.is_some(),
         })
     }
 }
@@ -293,6 +319,7 @@ impl HttpClient {
         ResponseFuture {
             inner: Inner::Pooled {
                 fut: self.inner.request(req),
+                idle_cap: self.idle_cap,
             },
         }
     }
@@ -312,6 +339,7 @@ pin_project_lite::pin_project! {
         Pooled {
             #[pin]
             fut: hyper_util::client::legacy::ResponseFuture,
+            idle_cap: bool,
         },
         Forwarded {
             fut: ForwardFuture,
@@ -324,7 +352,8 @@ impl Future for ResponseFuture {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().inner.project() {
-            InnerProj::Pooled { fut } => match fut.poll(cx) {
+            InnerProj::Pooled { fut, idle_cap } => match fut.poll(cx) {
+                Poll::Ready(Ok(resp)) if *idle_cap => Poll::Ready(Ok(IdleOnEnd::response(resp))),
                 Poll::Ready(Ok(resp)) => Poll::Ready(Ok(resp.map(Body::wrap))),
                 Poll::Ready(Err(e)) => Poll::Ready(Err(crate::delivery::tag(e))),
                 Poll::Pending => Poll::Pending,

@@ -16,7 +16,7 @@
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -40,12 +40,104 @@ impl Probe {
     /// took it: the stale case when the connection had served an earlier exchange and nothing of
     /// this one's response came back.
     pub(crate) fn delivery_after_failure(&self) -> Delivery {
-        if self.0.exchanges.load(Ordering::Acquire) > 1 && !self.0.answered.load(Ordering::Acquire)
+        if self.0.refused.load(Ordering::Acquire) {
+            // The idle limit closed the connection before this request's first byte.
+            Delivery::NotSent
+        } else if self.0.exchanges.load(Ordering::Acquire) > 1
+            && !self.0.answered.load(Ordering::Acquire)
         {
             Delivery::Stale
         } else {
             Delivery::MaybeProcessed
         }
+    }
+
+    /// The response on this connection was read to its end: it goes back to the pool idle,
+    /// where the idle limit may close it.
+    pub(crate) fn finished(&self) {
+        let state = &self.0;
+        let Some(cap) = &state.cap else { return };
+        if state
+            .state
+            .compare_exchange(BUSY, IDLE, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            cap.idle(Arc::downgrade(state));
+        }
+    }
+}
+
+const BUSY: u8 = 0;
+const IDLE: u8 = 1;
+const EVICTED: u8 = 2;
+
+/// `pool_max_idle`: the most idle connections kept over all hosts; past it the connection idle
+/// the longest is closed.
+///
+/// hyper-util's pool only limits idle connections per host. Its idle connections are not
+/// reachable from outside, so the limit works through the connections themselves: a response
+/// read to its end marks its connection idle (queued oldest first), a new request's first write
+/// marks it busy, and an evicted idle connection reads as closed by the server (hyper then drops
+/// it from the pool). A request that picks an evicted connection in the instant before hyper
+/// noticed has its first write refused, so it is reported unsent and resent on another one.
+#[derive(Debug)]
+pub(crate) struct IdleCap {
+    max: usize,
+    idle: std::sync::Mutex<IdleQueue>,
+}
+
+#[derive(Debug, Default)]
+struct IdleQueue {
+    /// Connections marked idle, oldest first (entries that are busy again or gone are skipped).
+    queue: std::collections::VecDeque<std::sync::Weak<ProbeState>>,
+    /// How many connections are idle now.
+    count: usize,
+}
+
+impl IdleCap {
+    pub(crate) fn new(max: usize) -> IdleCap {
+        IdleCap {
+            max,
+            idle: std::sync::Mutex::default(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, IdleQueue> {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn idle(&self, conn: std::sync::Weak<ProbeState>) {
+        let mut idle = self.lock();
+        idle.count += 1;
+        idle.queue.push_back(conn);
+        while idle.count > self.max {
+            let Some(oldest) = idle.queue.pop_front() else {
+                break;
+            };
+            if let Some(oldest) = oldest.upgrade() {
+                if oldest
+                    .state
+                    .compare_exchange(IDLE, EVICTED, Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok()
+                {
+                    idle.count -= 1;
+                    oldest.reader.wake();
+                }
+            }
+        }
+        if idle.queue.len() > 2 * self.max + 64 {
+            // Entries of connections that are busy again, or closed, pile up: drop them.
+            idle.queue.retain(|c| {
+                c.upgrade()
+                    .is_some_and(|c| c.state.load(Ordering::Acquire) == IDLE)
+            });
+        }
+    }
+
+    /// An idle connection left the idle set (reused, or closed).
+    fn left(&self) {
+        let mut idle = self.lock();
+        idle.count = idle.count.saturating_sub(1);
     }
 }
 
@@ -55,7 +147,8 @@ pub(crate) fn track<T>(
     io: T,
     permit: Option<OwnedSemaphorePermit>,
 ) -> (TokioIo<Tracked<T>>, Probe) {
-    let tracked = Tracked::wrap(io, permit);
+    // The forward pool keeps its own idle list, bounded per proxy.
+    let tracked = Tracked::wrap(io, permit, None);
     let probe = tracked.inner().probe.clone();
     (tracked, probe)
 }
@@ -64,6 +157,13 @@ pub(crate) fn track<T>(
 struct ProbeState {
     exchanges: AtomicU32,
     answered: AtomicBool,
+    /// BUSY, IDLE or EVICTED (under the idle limit).
+    state: AtomicU8,
+    /// A write was refused because the idle limit had closed the connection.
+    refused: AtomicBool,
+    /// Wakes the connection's reader when it is evicted.
+    reader: futures_util::task::AtomicWaker,
+    cap: Option<Arc<IdleCap>>,
 }
 
 /// Wraps a connector so that each connection it makes is [`Tracked`], and holds a slot of its
@@ -72,11 +172,20 @@ struct ProbeState {
 pub(crate) struct TrackedConnector<C> {
     inner: C,
     limit: Option<Arc<HostLimit>>,
+    idle_cap: Option<Arc<IdleCap>>,
 }
 
 impl<C> TrackedConnector<C> {
-    pub(crate) fn new(inner: C, limit: Option<Arc<HostLimit>>) -> Self {
-        TrackedConnector { inner, limit }
+    pub(crate) fn new(
+        inner: C,
+        limit: Option<Arc<HostLimit>>,
+        idle_cap: Option<Arc<IdleCap>>,
+    ) -> Self {
+        TrackedConnector {
+            inner,
+            limit,
+            idle_cap,
+        }
     }
 }
 
@@ -98,18 +207,19 @@ where
     }
 
     fn call(&mut self, dst: Uri) -> Self::Future {
+        let cap = self.idle_cap.clone();
         let Some(limit) = self.limit.clone() else {
             let connecting = self.inner.call(dst);
             return Box::pin(async move {
                 let io = connecting.await.map_err(Into::into)?;
-                Ok(Tracked::wrap(io, None))
+                Ok(Tracked::wrap(io, None, cap))
             });
         };
         let mut inner = self.inner.clone();
         Box::pin(async move {
             let permit = limit.acquire(&dst).await;
             let io = inner.call(dst).await.map_err(Into::into)?;
-            Ok(Tracked::wrap(io, Some(permit)))
+            Ok(Tracked::wrap(io, Some(permit), cap))
         })
     }
 }
@@ -127,13 +237,47 @@ pub(crate) struct Tracked<T> {
 }
 
 impl<T> Tracked<T> {
-    fn wrap(io: T, permit: Option<OwnedSemaphorePermit>) -> TokioIo<Tracked<T>> {
+    fn wrap(
+        io: T,
+        permit: Option<OwnedSemaphorePermit>,
+        cap: Option<Arc<IdleCap>>,
+    ) -> TokioIo<Tracked<T>> {
         TokioIo::new(Tracked {
             io: TokioIo::new(io),
-            probe: Probe::default(),
+            probe: Probe(Arc::new(ProbeState {
+                cap,
+                ..ProbeState::default()
+            })),
             reading: true,
             _permit: permit,
         })
+    }
+
+    /// Before a write: a write that starts an exchange takes the connection out of the idle
+    /// set, or is refused if the idle limit closed it.
+    fn before_write(&mut self) -> io::Result<()> {
+        if !self.reading {
+            return Ok(());
+        }
+        let state = &self.probe.0;
+        let Some(cap) = &state.cap else { return Ok(()) };
+        match state
+            .state
+            .compare_exchange(IDLE, BUSY, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => {
+                cap.left();
+                Ok(())
+            }
+            Err(EVICTED) => {
+                state.refused.store(true, Ordering::Release);
+                Err(io::Error::new(
+                    io::ErrorKind::BrokenPipe,
+                    "connection closed by the pool's idle limit",
+                ))
+            }
+            Err(_) => Ok(()),
+        }
     }
 
     fn wrote(&mut self, n: usize) {
@@ -142,6 +286,26 @@ impl<T> Tracked<T> {
             let state = &self.probe.0;
             state.answered.store(false, Ordering::Relaxed);
             state.exchanges.fetch_add(1, Ordering::Release);
+        }
+    }
+
+    fn evicted(&self, cx: &mut Context<'_>) -> bool {
+        let state = &self.probe.0;
+        if state.cap.is_none() {
+            return false;
+        }
+        state.reader.register(cx.waker());
+        state.state.load(Ordering::Acquire) == EVICTED
+    }
+}
+
+impl<T> Drop for Tracked<T> {
+    fn drop(&mut self) {
+        let state = &self.probe.0;
+        if let Some(cap) = &state.cap {
+            if state.state.swap(EVICTED, Ordering::AcqRel) == IDLE {
+                cap.left();
+            }
         }
     }
 }
@@ -158,6 +322,10 @@ impl<T: hyper::rt::Read + Unpin> AsyncRead for Tracked<T> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
+        if self.evicted(cx) {
+            // Read as closed by the peer: hyper drops the idle connection.
+            return Poll::Ready(Ok(()));
+        }
         let before = buf.filled().len();
         let poll = Pin::new(&mut self.io).poll_read(cx, buf);
         if buf.filled().len() > before {
@@ -174,6 +342,7 @@ impl<T: hyper::rt::Write + Unpin> AsyncWrite for Tracked<T> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
+        self.before_write()?;
         let poll = Pin::new(&mut self.io).poll_write(cx, buf);
         if let Poll::Ready(Ok(n)) = poll {
             self.wrote(n);
@@ -186,6 +355,7 @@ impl<T: hyper::rt::Write + Unpin> AsyncWrite for Tracked<T> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        self.before_write()?;
         let poll = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
         if let Poll::Ready(Ok(n)) = poll {
             self.wrote(n);
@@ -234,4 +404,157 @@ pub(crate) fn tag(err: hyper_util::client::legacy::Error) -> BoxError {
         },
     };
     Box::new(DeliveryError::new(delivery, err))
+}
+
+pin_project_lite::pin_project! {
+    /// A response body that marks its connection idle once read to the end (`pool_max_idle`).
+    pub(crate) struct IdleOnEnd {
+        #[pin]
+        inner: hyper::body::Incoming,
+        probe: Option<Probe>,
+    }
+}
+
+impl IdleOnEnd {
+    /// The response with its body watched (HTTP/1.1 only: an HTTP/2 connection serves many
+    /// responses at once and is never idle because one ended).
+    pub(crate) fn response(
+        resp: http::Response<hyper::body::Incoming>,
+    ) -> http::Response<crate::Body> {
+        use http_body::Body as _;
+        let probe = (resp.version() != http::Version::HTTP_2)
+            .then(|| resp.extensions().get::<Probe>().cloned())
+            .flatten();
+        match probe {
+            Some(probe) if resp.body().is_end_stream() => {
+                probe.finished();
+                resp.map(crate::Body::wrap)
+            }
+            Some(probe) => resp.map(|inner| {
+                crate::Body::wrap(IdleOnEnd {
+                    inner,
+                    probe: Some(probe),
+                })
+            }),
+            None => resp.map(crate::Body::wrap),
+        }
+    }
+}
+
+impl http_body::Body for IdleOnEnd {
+    type Data = bytes::Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let mut this = self.project();
+        let frame = std::task::ready!(this.inner.as_mut().poll_frame(cx));
+        let ended = match &frame {
+            None => true,
+            Some(Ok(_)) => this.inner.is_end_stream(),
+            Some(Err(_)) => {
+                // The connection is gone, not idle.
+                this.probe.take();
+                false
+            }
+        };
+        if ended {
+            if let Some(probe) = this.probe.take() {
+                probe.finished();
+            }
+        }
+        Poll::Ready(frame)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    type Io = TokioIo<Tracked<TokioIo<tokio::io::DuplexStream>>>;
+
+    /// A tracked client end and the server end of an in-memory connection.
+    fn conn(cap: &Arc<IdleCap>) -> (Io, Probe, tokio::io::DuplexStream) {
+        let (client, server) = tokio::io::duplex(1024);
+        let io = Tracked::wrap(TokioIo::new(client), None, Some(cap.clone()));
+        let probe = io.inner().probe.clone();
+        (io, probe, server)
+    }
+
+    /// One request/response exchange, the response read to its end.
+    async fn exchange(io: &mut Io, probe: &Probe, server: &mut tokio::io::DuplexStream) {
+        let tracked = io.inner_mut();
+        tracked.write_all(b"GET / HTTP/1.1\r\n\r\n").await.unwrap();
+        let mut req = [0u8; 18];
+        server.read_exact(&mut req).await.unwrap();
+        server.write_all(b"HTTP/1.1 200 OK\r\n\r\n").await.unwrap();
+        let mut resp = [0u8; 19];
+        tracked.read_exact(&mut resp).await.unwrap();
+        probe.finished();
+    }
+
+    #[tokio::test]
+    async fn the_idle_limit_closes_the_oldest_idle_connection_and_refuses_its_next_request() {
+        let cap = Arc::new(IdleCap::new(1));
+        let (mut a, probe_a, mut server_a) = conn(&cap);
+        let (mut b, probe_b, mut server_b) = conn(&cap);
+        exchange(&mut a, &probe_a, &mut server_a).await;
+        assert_eq!(probe_a.0.state.load(Ordering::Acquire), IDLE);
+        // b going idle makes two: a, idle the longest, is evicted.
+        exchange(&mut b, &probe_b, &mut server_b).await;
+        assert_eq!(probe_a.0.state.load(Ordering::Acquire), EVICTED);
+        assert_eq!(probe_b.0.state.load(Ordering::Acquire), IDLE);
+        assert_eq!(cap.lock().count, 1);
+
+        // a reads as closed, and a request picked for it before hyper noticed is refused
+        // before its first byte: reported unsent.
+        let mut byte = [0u8; 1];
+        assert_eq!(a.inner_mut().read(&mut byte).await.unwrap(), 0);
+        let err = a
+            .inner_mut()
+            .write_all(b"POST / HTTP/1.1\r\n")
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::BrokenPipe);
+        assert_eq!(probe_a.delivery_after_failure(), Delivery::NotSent);
+        drop(server_a);
+
+        // b is reused: busy, out of the idle count; then idle again.
+        exchange(&mut b, &probe_b, &mut server_b).await;
+        assert_eq!(cap.lock().count, 1);
+        drop(b);
+        assert_eq!(
+            cap.lock().count,
+            0,
+            "a closed idle connection leaves the count"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_reused_connection_failing_before_its_answer_is_stale() {
+        let cap = Arc::new(IdleCap::new(10));
+        let (mut a, probe, mut server) = conn(&cap);
+        assert_eq!(probe.delivery_after_failure(), Delivery::MaybeProcessed);
+        exchange(&mut a, &probe, &mut server).await;
+        a.inner_mut()
+            .write_all(b"GET /2 HTTP/1.1\r\n\r\n")
+            .await
+            .unwrap();
+        assert_eq!(probe.delivery_after_failure(), Delivery::Stale);
+        server.write_all(b"HTTP/1.1 2").await.unwrap();
+        let mut byte = [0u8; 1];
+        a.inner_mut().read_exact(&mut byte).await.unwrap();
+        assert_eq!(probe.delivery_after_failure(), Delivery::MaybeProcessed);
+    }
 }

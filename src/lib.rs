@@ -96,7 +96,7 @@ pub mod trace;
 
 pub use tower_requests_layers as layers;
 
-pub use client::{HttpClient, HttpClientBuilder, ResponseFuture};
+pub use client::{HttpClient, HttpClientBuilder, ResponseFuture, DEFAULT_POOL_MAX_IDLE};
 pub use connect::ProxyError;
 pub use error::{Error, Result};
 pub use layers::retry::Retry;

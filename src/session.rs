@@ -667,6 +667,14 @@ impl SessionBuilder {
         self
     }
 
+    /// The most idle connections kept over all hosts (default
+    /// [`DEFAULT_POOL_MAX_IDLE`](crate::DEFAULT_POOL_MAX_IDLE)); past it the one idle the
+    /// longest is closed. See [`HttpClientBuilder::pool_max_idle`].
+    pub fn pool_max_idle(mut self, max: usize) -> Self {
+        self.client = self.client.pool_max_idle(max);
+        self
+    }
+
     /// Most idle connections kept per host (default: no limit).
     pub fn pool_max_idle_per_host(mut self, max: usize) -> Self {
         self.client = self.client.pool_max_idle_per_host(max);

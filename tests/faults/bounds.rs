@@ -176,3 +176,108 @@ async fn pool_max_per_host_applies_to_a_forward_proxy() {
     assert_eq!(open.max.load(Ordering::SeqCst), 3);
     assert_eq!(proxy.accepts(), 3);
 }
+
+#[tokio::test]
+async fn pool_max_idle_bounds_idle_connections_over_all_hosts() {
+    // 12 hosts (one server each, so one pool key each), one call to each: with pool_max_idle(4)
+    // only the 4 most recently used connections stay open; the others are closed.
+    let open = Arc::new(Open::default());
+    let mut servers = Vec::new();
+    for _ in 0..12 {
+        servers.push(counting_server(open.clone(), Duration::ZERO).await);
+    }
+    let session = Session::builder()
+        .trust_env(false)
+        .pool_max_idle(4)
+        .build()
+        .unwrap();
+    for server in &servers {
+        let text = session.get(server.url("/x")).send().await.unwrap();
+        assert_eq!(text.text().await.unwrap(), "/x");
+    }
+    // The evicted connections close on their own (the client closes, the server sees EOF).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while open.now.load(Ordering::SeqCst) > 4 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        open.now.load(Ordering::SeqCst),
+        4,
+        "4 idle connections kept"
+    );
+
+    // The newest are the ones kept: the last 4 hosts reuse their connection, and every call
+    // (evicted or not) still succeeds, many times over.
+    for round in 0..3 {
+        for server in &servers {
+            let text = session.get(server.url("/y")).send().await.unwrap();
+            assert_eq!(text.text().await.unwrap(), "/y", "round {round}");
+        }
+    }
+    let accepted: usize = servers.iter().map(|s| s.accepts()).sum();
+    assert!(accepted >= 12 + 8, "evicted hosts reconnect: {accepted}");
+    let kept: usize = servers[8..].iter().map(|s| s.accepts()).sum();
+    assert!(kept >= 4, "{kept}");
+
+    // The default keeps all 12 (under 100).
+    let open = Arc::new(Open::default());
+    let mut servers = Vec::new();
+    for _ in 0..12 {
+        servers.push(counting_server(open.clone(), Duration::ZERO).await);
+    }
+    let session = Session::builder().trust_env(false).build().unwrap();
+    for server in &servers {
+        session
+            .get(server.url("/x"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(open.now.load(Ordering::SeqCst), 12);
+}
+
+#[tokio::test]
+async fn posts_racing_the_idle_limit_are_never_lost_or_doubled() {
+    // Two hosts, pool_max_idle(1): every call evicts the other host's idle connection, often
+    // just as it is picked for the next request. Every POST is answered, and each server
+    // processes exactly the POSTs sent to it.
+    let open = Arc::new(Open::default());
+    let a = counting_server(open.clone(), Duration::ZERO).await;
+    let b = counting_server(open.clone(), Duration::ZERO).await;
+    let session = Session::builder()
+        .trust_env(false)
+        .pool_max_idle(1)
+        .build()
+        .unwrap();
+    let calls = (0..200).map(|i| {
+        let session = session.clone();
+        let url = if i % 2 == 0 {
+            a.url(&format!("/{i}"))
+        } else {
+            b.url(&format!("/{i}"))
+        };
+        async move { session.post(&url).body("x").send().await?.text().await }
+    });
+    for (i, answer) in futures_util::future::join_all(calls)
+        .await
+        .into_iter()
+        .enumerate()
+    {
+        assert_eq!(answer.unwrap(), format!("/{i}"));
+    }
+    assert_eq!(a.requests(), 100);
+    assert_eq!(b.requests(), 100);
+
+    // One at a time, alternating: each call finds its host's connection just evicted.
+    for i in 0..200 {
+        let url = if i % 2 == 0 { a.url("/s") } else { b.url("/s") };
+        let text = session.post(&url).body("x").send().await.unwrap();
+        assert_eq!(text.text().await.unwrap(), "/s");
+    }
+    assert_eq!(a.requests(), 200);
+    assert_eq!(b.requests(), 200);
+}
