@@ -13,3 +13,6 @@ mod durations;
 
 #[path = "faults/bounds.rs"]
 mod bounds;
+
+#[path = "faults/load.rs"]
+mod load;

@@ -2,28 +2,23 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use crate::BoxError;
-
 pin_project! {
-    /// The inner service's future, with its error boxed.
+    /// The inner service's future, unchanged: the layer adds no error of its own, so its
+    /// service keeps the inner service's error type (and mounts on an `axum::Router`).
     pub struct ResponseFuture<F> {
         #[pin]
         pub(crate) inner: F,
     }
 }
 
-impl<F, T, E> Future for ResponseFuture<F>
-where
-    F: Future<Output = Result<T, E>>,
-    E: Into<BoxError>,
-{
-    type Output = Result<T, BoxError>;
+impl<F: Future> Future for ResponseFuture<F> {
+    type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Poll::Ready(ready!(self.project().inner.poll(cx)).map_err(Into::into))
+        self.project().inner.poll(cx)
     }
 }

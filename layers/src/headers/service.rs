@@ -7,7 +7,6 @@ use tower_service::Service;
 
 use super::future::ResponseFuture;
 use super::shared::{SharedHeaders, WithoutHeaders};
-use crate::BoxError;
 
 /// The service made by [`DefaultHeadersLayer`](super::DefaultHeadersLayer).
 #[derive(Clone, Debug)]
@@ -46,14 +45,13 @@ impl<S> DefaultHeaders<S> {
 impl<S, B> Service<Request<B>> for DefaultHeaders<S>
 where
     S: Service<Request<B>>,
-    S::Error: Into<BoxError>,
 {
     type Response = S::Response;
-    type Error = BoxError;
+    type Error = S::Error;
     type Future = ResponseFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx).map_err(Into::into)
+        self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
