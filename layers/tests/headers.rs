@@ -30,7 +30,8 @@ fn echo() -> impl Service<
 
 async fn headers_seen<S>(svc: &mut S, req: Request<Body>) -> HeaderMap
 where
-    S: Service<Request<Body>, Response = Response<HeaderMap>, Error = BoxError>,
+    S: Service<Request<Body>, Response = Response<HeaderMap>>,
+    S::Error: std::fmt::Debug,
 {
     svc.ready()
         .await
@@ -174,6 +175,7 @@ async fn concurrent_writers_and_readers() {
 async fn boxes_into_box_clone_sync_service() {
     let svc = ServiceBuilder::new()
         .layer(DefaultHeadersLayer::new(default_headers()))
+        .map_err(BoxError::from)
         .service(echo());
     let mut boxed: BoxCloneSyncService<Request<Body>, Response<HeaderMap>, BoxError> =
         BoxCloneSyncService::new(svc);
