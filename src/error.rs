@@ -23,6 +23,7 @@ use std::fmt;
 use http::StatusCode;
 use url::Url;
 
+use crate::layers::classify::{classify_one, ErrorClass};
 use crate::BoxError;
 
 /// A `Result` with this crate's [`Error`].
@@ -203,26 +204,14 @@ fn chain<'a>(
 }
 
 fn is_timeout_error(e: &(dyn StdError + 'static)) -> bool {
-    if let Some(io) = e.downcast_ref::<std::io::Error>() {
-        return io.kind() == std::io::ErrorKind::TimedOut;
-    }
-    if e.is::<tokio::time::error::Elapsed>() {
-        return true;
-    }
-    crate::layer_errors::is_timeout(e)
+    // The layers' classification, shared with the retry layer (so what it retried as a timeout
+    // is a timeout here), plus tokio's own timer error for timeouts users add themselves.
+    matches!(classify_one(e), Some(ErrorClass::Timeout { .. }))
+        || e.is::<tokio::time::error::Elapsed>()
 }
 
 fn is_connect_error(e: &(dyn StdError + 'static)) -> bool {
-    if let Some(err) = e.downcast_ref::<hyper_util::client::legacy::Error>() {
-        return err.is_connect();
-    }
-    if let Some(io) = e.downcast_ref::<std::io::Error>() {
-        return matches!(
-            io.kind(),
-            std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::AddrNotAvailable
-        );
-    }
-    crate::layer_errors::is_connect(e)
+    matches!(classify_one(e), Some(ErrorClass::Connect)) || crate::layer_errors::is_connect(e)
 }
 
 fn is_body_error(e: &(dyn StdError + 'static)) -> bool {
@@ -338,6 +327,27 @@ mod tests {
         assert!(err.is_timeout());
         assert!(err.is_request());
         assert!(!err.is_connect());
+    }
+
+    #[test]
+    fn connect_and_timeout_are_what_the_retry_layer_retried_them_as() {
+        // One classification for both: an unreachable network is a connect error (retried for
+        // any method), a timed-out read a timeout.
+        for kind in [
+            std::io::ErrorKind::HostUnreachable,
+            std::io::ErrorKind::NetworkUnreachable,
+            std::io::ErrorKind::ConnectionRefused,
+        ] {
+            let err = Error::from_service(Box::new(std::io::Error::from(kind)), None);
+            assert!(err.is_connect(), "{kind:?}");
+            assert!(!err.is_timeout(), "{kind:?}");
+        }
+        let elapsed = crate::layers::timeout::Elapsed::new(
+            crate::layers::timeout::TimeoutKind::Attempt,
+            std::time::Duration::from_secs(1),
+        );
+        let err = Error::from_service(Box::new(elapsed), None);
+        assert!(err.is_timeout() && !err.is_connect());
     }
 
     #[test]

@@ -1,15 +1,13 @@
 //! How the facade recognises the errors of the layers crate while walking `source()`.
-//! One place, so a new layer error type is classified by adding one line here.
+//! One place, so a new layer error type is classified by adding one line here. Timeouts and
+//! connect errors are the layers' shared classification
+//! ([`tower_requests::layers::classify`](crate::layers::classify)), used as is.
 
 use std::error::Error as StdError;
 
 use http::StatusCode;
 
-use crate::layers::{redirect, retry, timeout};
-
-pub(crate) fn is_timeout(e: &(dyn StdError + 'static)) -> bool {
-    e.is::<timeout::Elapsed>()
-}
+use crate::layers::{redirect, retry};
 
 pub(crate) fn is_connect(e: &(dyn StdError + 'static)) -> bool {
     e.is::<crate::ProxyError>()

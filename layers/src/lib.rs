@@ -24,7 +24,9 @@
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 pub mod body;
+pub mod classify;
 pub mod delivery;
+pub mod ext;
 
 #[cfg(any(feature = "auth", feature = "cookies"))]
 mod authority;

@@ -9,7 +9,7 @@
 //! 3. Otherwise the layer's credentials go only to the origin (scheme, host, port) they are for:
 //!    by default the origin of the call's first request. Below a
 //!    [`FollowRedirectLayer`](crate::redirect::FollowRedirectLayer), every hop carries the
-//!    call's first URI ([`OriginalUri`](crate::redirect::OriginalUri)), so a redirect to another
+//!    call's first URI ([`OriginalUri`](crate::ext::OriginalUri)), so a redirect to another
 //!    origin gets no credentials, whatever it says. An `http` → `https` upgrade of the same host on
 //!    the default ports counts as the same origin (as in requests). [`AuthLayer::for_origin`]
 //!    and [`AuthLayer::any_origin`] change the scope; an [`AuthOrigin`] request extension pins a

@@ -104,7 +104,7 @@ impl fmt::Display for Origin {
 ///
 /// Set it yourself (above a redirect layer, so it is copied onto every hop) to pin a call's
 /// credentials to an origin; without it the call's origin is its first request's (the redirect
-/// layer's [`OriginalUri`](crate::redirect::OriginalUri)), or the request's own. The layer's own
+/// layer's [`OriginalUri`](crate::ext::OriginalUri)), or the request's own. The layer's own
 /// [`for_origin`](super::AuthLayer::for_origin) / [`any_origin`](super::AuthLayer::any_origin)
 /// settings win over it. (The layer does not insert it: nothing below reads it, and an owned
 /// origin per request cost allocations.)

@@ -166,18 +166,13 @@ where
     }
 }
 
-/// The origin of the call's first request, as recorded by a redirect layer above.
-#[cfg(feature = "redirect")]
+/// The origin of the call's first request, as recorded by a redirect layer above (the
+/// [`OriginalUri`](crate::ext::OriginalUri) contract).
 fn first_request_origin(parts: &http::request::Parts) -> Option<OriginRef<'_>> {
     parts
         .extensions
-        .get::<crate::redirect::OriginalUri>()
+        .get::<crate::ext::OriginalUri>()
         .and_then(|original| OriginRef::from_uri(&original.0))
-}
-
-#[cfg(not(feature = "redirect"))]
-fn first_request_origin(_: &http::request::Parts) -> Option<OriginRef<'_>> {
-    None
 }
 
 #[cfg(test)]

@@ -1,7 +1,5 @@
 //! requests' redirect rules, and the extensions the layer reads and writes.
 
-use std::ops::Deref;
-
 use http::header::{
     AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HOST, PROXY_AUTHORIZATION,
     TRANSFER_ENCODING,
@@ -10,59 +8,7 @@ use http::{HeaderMap, Method, StatusCode, Uri};
 use url::Url;
 
 use super::error::{redact_str, redact_uri, RedirectError};
-
-/// Request extension set by the redirect layer on every redirect hop it sends: the URI of the
-/// call's first request. The first request itself carries none (its own URI is the original;
-/// read `extensions().get::<OriginalUri>()` with `req.uri()` as the fallback), unless the
-/// caller set one, which is then kept on every hop. The auth layer scopes credentials with it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OriginalUri(pub Uri);
-
-/// Response extension: the URI of the request that produced this response (the final URL), on
-/// responses reached through at least one redirect (otherwise it is the request's URI).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EffectiveUri(pub Uri);
-
-/// URL fragment (without `#`). `http::Uri` cannot hold fragments, so:
-/// as a request extension, the fragment of the URL the caller asked for (carried over redirects
-/// whose `Location` has none); as a response extension, the fragment of the final URL of a
-/// redirected response, when it has one.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Fragment(pub String);
-
-/// One followed redirect.
-#[derive(Clone, Debug)]
-pub struct Hop {
-    /// The 3xx status.
-    pub status: StatusCode,
-    /// The URI of the request that got the 3xx (userinfo removed).
-    pub uri: Uri,
-    /// The headers of the 3xx response.
-    pub headers: HeaderMap,
-}
-
-/// Response extension: the redirects followed to get this response, in order (requests'
-/// `Response.history`). Present on responses reached through at least one redirect; absent
-/// means none was followed.
-#[derive(Clone, Debug, Default)]
-pub struct History(pub Vec<Hop>);
-
-impl Deref for History {
-    type Target = [Hop];
-
-    fn deref(&self) -> &[Hop] {
-        &self.0
-    }
-}
-
-impl IntoIterator for History {
-    type Item = Hop;
-    type IntoIter = std::vec::IntoIter<Hop>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.into_iter()
-    }
-}
+pub use crate::ext::{EffectiveUri, Fragment, History, Hop, OriginalUri};
 
 /// Whether `status` is a redirect this layer follows.
 pub(crate) fn is_redirect(status: StatusCode) -> bool {

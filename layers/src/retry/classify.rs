@@ -1,95 +1,53 @@
 //! Which kind of failure an error is, found by walking its `source()` chain.
 
 use std::error::Error as StdError;
-use std::io::ErrorKind;
 
-/// The urllib3 counter an error counts against, plus what the client reported of the request's
-/// [`Delivery`](crate::Delivery) (the resend rule in the [module docs](super)).
+use crate::classify::{classify_one, ErrorClass as Class};
+
+/// What the retry layer does with a failure: the urllib3 counter it counts against, plus what
+/// the client reported of the request's [`Delivery`](crate::Delivery) (the resend rule in the
+/// [module docs](super)). Built from the shared [`classify`](crate::classify).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ErrorClass {
     /// No connection was made (refused, DNS, connect timeout): retried for any method.
     Connect,
-    /// A connection was made but no byte of the request was written on it (hyper's "canceled",
-    /// [`Delivery::NotSent`](crate::Delivery::NotSent)): resent once silently, any method; after
-    /// that counted as a connect error.
+    /// A connection was made but no byte of the request was written on it: resent once
+    /// silently, any method; after that counted as a connect error.
     NotSent,
-    /// The request may have reached the server: retried for the allowed methods. `stale`: the
-    /// client reported a reused keep-alive connection that failed before any byte of the
-    /// response ([`Delivery::Stale`](crate::Delivery::Stale)).
+    /// The request may have reached the server (a per-attempt or read timeout included):
+    /// retried for the allowed methods. `stale`: a reused keep-alive connection that failed
+    /// before any byte of the response.
     Read { stale: bool },
     /// Unknown errors: urllib3's `other`, retried for the allowed methods.
     Other,
-    /// Never retried (our own errors, a total timeout, user errors).
+    /// Never retried (our own errors, a total timeout, errors of the request itself).
     Fatal,
 }
 
-pub(crate) fn classify(err: &(dyn StdError + 'static)) -> ErrorClass {
-    let mut current = Some(err);
-    while let Some(e) = current {
-        if let Some(class) = classify_one(e) {
-            return class;
+/// A caller's own rules, consulted for each error of the chain before the shared ones.
+pub(crate) type Classifier =
+    dyn Fn(&(dyn StdError + 'static)) -> Option<Class> + Send + Sync + 'static;
+
+pub(crate) fn classify(err: &(dyn StdError + 'static), custom: Option<&Classifier>) -> ErrorClass {
+    for e in crate::classify::chain(err) {
+        if e.is::<super::RetryError>() {
+            return ErrorClass::Fatal;
         }
-        current = e.source();
+        let class = match custom {
+            Some(custom) => custom(e).or_else(|| classify_one(e)),
+            None => classify_one(e),
+        };
+        if let Some(class) = class {
+            return match class {
+                Class::Connect => ErrorClass::Connect,
+                Class::NotSent => ErrorClass::NotSent,
+                Class::Read { stale } => ErrorClass::Read { stale },
+                Class::Timeout { total: false } => ErrorClass::Read { stale: false },
+                _ => ErrorClass::Fatal,
+            };
+        }
     }
     ErrorClass::Other
-}
-
-fn classify_one(e: &(dyn StdError + 'static)) -> Option<ErrorClass> {
-    if e.is::<super::RetryError>() {
-        return Some(ErrorClass::Fatal);
-    }
-    if let Some(d) = e.downcast_ref::<crate::DeliveryError>() {
-        return Some(match d.delivery() {
-            crate::Delivery::NotSent => ErrorClass::NotSent,
-            crate::Delivery::Stale => ErrorClass::Read { stale: true },
-            _ => ErrorClass::Read { stale: false },
-        });
-    }
-    #[cfg(feature = "timeout")]
-    if let Some(elapsed) = e.downcast_ref::<crate::timeout::Elapsed>() {
-        return Some(if elapsed.is_total() {
-            ErrorClass::Fatal
-        } else {
-            ErrorClass::Read { stale: false }
-        });
-    }
-    if let Some(client) = e.downcast_ref::<hyper_util::client::legacy::Error>() {
-        if client.is_connect() {
-            return Some(ErrorClass::Connect);
-        }
-        // Otherwise its source (a hyper::Error) says more.
-        return None;
-    }
-    if let Some(h) = e.downcast_ref::<hyper::Error>() {
-        if h.is_canceled() {
-            // hyper handed the request back unsent.
-            return Some(ErrorClass::NotSent);
-        }
-        if h.is_incomplete_message() || h.is_closed() {
-            // Closed before a complete response: whether the connection was a reused one (the
-            // stale case) only the client knows, and it says so with a `DeliveryError`.
-            return Some(ErrorClass::Read { stale: false });
-        }
-        if h.is_user() {
-            return Some(ErrorClass::Fatal);
-        }
-        if h.is_parse() || h.is_timeout() || h.is_body_write_aborted() {
-            return Some(ErrorClass::Read { stale: false });
-        }
-        // An I/O error: its source says which.
-        return None;
-    }
-    if let Some(io) = e.downcast_ref::<std::io::Error>() {
-        return Some(match io.kind() {
-            ErrorKind::ConnectionRefused
-            | ErrorKind::AddrNotAvailable
-            | ErrorKind::HostUnreachable
-            | ErrorKind::NetworkUnreachable => ErrorClass::Connect,
-            // A reset, broken pipe or early EOF: the request may have been read.
-            _ => ErrorClass::Read { stale: false },
-        });
-    }
-    None
 }
 
 #[cfg(test)]
@@ -110,8 +68,10 @@ mod tests {
         }
     }
 
+    use std::io::ErrorKind;
+
     fn class(e: BoxError) -> ErrorClass {
-        classify(&*e)
+        classify(&*e, None)
     }
 
     #[test]
@@ -161,10 +121,9 @@ mod tests {
         assert_eq!(class(Box::new(own)), ErrorClass::Fatal);
     }
 
-    #[cfg(feature = "timeout")]
     #[test]
     fn timeouts() {
-        use crate::timeout::{Elapsed, TimeoutKind};
+        use crate::classify::{Elapsed, TimeoutKind};
         use std::time::Duration;
         let attempt = Elapsed::new(TimeoutKind::Attempt, Duration::from_secs(1));
         assert_eq!(class(Box::new(attempt)), ErrorClass::Read { stale: false });

@@ -8,7 +8,7 @@ use http::{Request, Response, StatusCode};
 use tower::retry::budget::{Budget, TpsBudget};
 use tower::retry::Policy;
 
-use super::classify::{classify, ErrorClass};
+use super::classify::{classify, Classifier, ErrorClass};
 use super::config::{Retry, RETRY_AFTER_STATUS_CODES};
 use super::error::RetryError;
 use super::future::BackoffFuture;
@@ -76,16 +76,29 @@ impl Counters {
 ///
 /// A policy holds the state of one call (tower clones it per call): the remaining counters, the
 /// number of consecutive failures (for the backoff) and whether the silent resend was used. Calls share the configuration and the budget (`Arc`s).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RetryPolicy {
     config: Arc<Retry>,
     budget: Option<Arc<TpsBudget>>,
+    classifier: Option<Arc<Classifier>>,
     counters: Counters,
     /// Attempts made so far in this call.
     attempts: u32,
     /// Counted failures so far (urllib3's history length); the silent resend is not counted.
     failures: u32,
     silent_used: bool,
+}
+
+impl std::fmt::Debug for RetryPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RetryPolicy")
+            .field("config", &self.config)
+            .field("counters", &self.counters)
+            .field("attempts", &self.attempts)
+            .field("failures", &self.failures)
+            .field("silent_used", &self.silent_used)
+            .finish_non_exhaustive()
+    }
 }
 
 enum Decision {
@@ -107,10 +120,16 @@ impl RetryPolicy {
             counters: Counters::from_config(&config),
             config,
             budget,
+            classifier: None,
             attempts: 0,
             failures: 0,
             silent_used: false,
         }
+    }
+
+    pub(crate) fn with_classifier(mut self, classifier: Option<Arc<Classifier>>) -> Self {
+        self.classifier = classifier;
+        self
     }
 
     /// The configuration.
@@ -169,7 +188,7 @@ impl RetryPolicy {
 
     fn on_error<B>(&mut self, req: &Request<B>, err: &BoxError) -> Decision {
         let replayable = req.extensions().get::<NotReplayable>().is_none();
-        let class = classify(&**err);
+        let class = classify(&**err, self.classifier.as_deref());
         // The silent resend (see the module docs): once per call, with no counter, budget or
         // sleep, even with retries disabled; only when the request provably never reached the
         // server, or when a reused keep-alive connection failed before any byte of the response

@@ -78,19 +78,4 @@ pub use future::{ResponseFuture, TotalResponseFuture};
 pub use layer::{TimeoutLayer, TotalTimeoutLayer};
 pub use service::{Timeout, TotalTimeout};
 
-use std::time::Duration;
-
-/// Request extension: the total limit for this one call, replacing the
-/// [`TotalTimeoutLayer`]'s own (the session's per-request `.timeout(d)` inserts it).
-///
-/// ```
-/// use std::time::Duration;
-/// use tower_requests_layers::timeout::RequestTimeout;
-/// let req = http::Request::builder()
-///     .extension(RequestTimeout(Duration::from_secs(5)))
-///     .body(())
-///     .unwrap();
-/// assert_eq!(req.extensions().get::<RequestTimeout>(), Some(&RequestTimeout(Duration::from_secs(5))));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct RequestTimeout(pub Duration);
+pub use crate::ext::RequestTimeout;
