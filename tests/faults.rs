@@ -7,3 +7,6 @@ mod hostile;
 
 #[path = "faults/resend.rs"]
 mod resend;
+
+#[path = "faults/input.rs"]
+mod input;

@@ -9,7 +9,8 @@ use http::header::{
 use http::{HeaderMap, Method, StatusCode, Uri};
 use url::Url;
 
-use super::error::{redact_str, redact_uri, RedirectError};
+use super::error::RedirectError;
+use crate::redact::uri as redact_uri;
 
 /// Request extension set by the redirect layer on every redirect hop it sends: the URI of the
 /// call's first request. The first request itself carries none (its own URI is the original;
@@ -127,7 +128,7 @@ pub(crate) fn resolve(location: &[u8], uri: &Uri) -> Result<Url, Box<RedirectErr
     };
     let invalid = |reason: String| {
         Box::new(RedirectError::InvalidLocation {
-            location: redact_str(&text),
+            location: crate::redact::userinfo(&text).into_owned(),
             uri: redact_uri(uri),
             reason,
         })
@@ -137,7 +138,7 @@ pub(crate) fn resolve(location: &[u8], uri: &Uri) -> Result<Url, Box<RedirectErr
     let next = base.join(&text).map_err(|e| invalid(e.to_string()))?;
     if !matches!(next.scheme(), "http" | "https") {
         return Err(Box::new(RedirectError::UnsupportedScheme {
-            location: redact_str(next.as_str()),
+            location: crate::redact::userinfo(next.as_str()).into_owned(),
         }));
     }
     if next.host_str().is_none_or(str::is_empty) {
