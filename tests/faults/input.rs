@@ -4,6 +4,7 @@
 
 use std::error::Error as _;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use http::Method;
 use proptest::prelude::*;
@@ -590,4 +591,74 @@ async fn bytes_stream_is_unlimited_unless_a_limit_is_set() {
         err.is_body() && err.to_string().contains("1048576"),
         "{err}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Draining the body of a followed redirect or a retried response takes no longer than an attempt
+
+/// The first connection answers `head` and then a 100-byte body at a byte every 100 ms (10 s
+/// in all, each byte well within the read timeout); later connections answer 200 `done`.
+async fn drip_first(head: &'static str) -> Hostile {
+    Hostile::start(move |mut c: Conn| async move {
+        if c.index > 0 {
+            while c.read_request().await.is_some() {
+                c.ok("done").await;
+            }
+            return;
+        }
+        if c.read_request().await.is_some() {
+            c.write(head.as_bytes()).await;
+            for _ in 0..100 {
+                c.write(b"x").await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_dripping_redirect_body_is_dropped_after_the_attempt_timeout() {
+    let server =
+        drip_first("HTTP/1.1 302 Found\r\nlocation: /next\r\ncontent-length: 100\r\n\r\n").await;
+    let session = Session::builder()
+        .trust_env(false)
+        .attempt_timeout(Duration::from_millis(300))
+        // Far less than the 10 s the drip takes, far more than the attempt timeout.
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let resp = session
+        .get(server.url("/drip"))
+        .send()
+        .await
+        .expect("the drain gives up; the next hop is sent");
+    assert_eq!(resp.history().len(), 1);
+    assert_eq!(resp.url().path(), "/next");
+    assert_eq!(resp.text().await.unwrap(), "done");
+}
+
+#[tokio::test]
+async fn a_dripping_body_of_a_retried_503_does_not_hold_the_retry() {
+    let server =
+        drip_first("HTTP/1.1 503 Service Unavailable\r\ncontent-length: 100\r\n\r\n").await;
+    let session = Session::builder()
+        .trust_env(false)
+        .retry(
+            tower_requests::Retry::new()
+                .total(1)
+                .status_forcelist([503])
+                .backoff_factor(0.0),
+        )
+        .attempt_timeout(Duration::from_millis(300))
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let resp = session
+        .get(server.url("/drip"))
+        .send()
+        .await
+        .expect("the drain gives up; the retry is sent");
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.text().await.unwrap(), "done");
 }

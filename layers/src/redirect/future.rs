@@ -177,9 +177,9 @@ where
                 headers: mem::take(res.headers_mut()),
             });
             // The 3xx body is read to its end (below, before the next hop is polled) when it
-            // is short, so that its connection can be reused (`crate::body::MAX_DRAIN`); else
-            // it is dropped unread.
-            this.drain.start(res.into_body());
+            // is short and comes quickly, so that its connection can be reused
+            // (`crate::body::MAX_DRAIN`, `DrainTimeout`); else it is dropped unread.
+            this.drain.start_response(res);
 
             // Hops carry the call's first URI (the first request's own URI is the original, so it
             // needs none: no extension map to allocate and copy on calls that never redirect).
