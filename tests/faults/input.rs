@@ -662,3 +662,121 @@ async fn a_dripping_body_of_a_retried_503_does_not_hold_the_retry() {
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.text().await.unwrap(), "done");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Regressions: what already works, kept working
+
+#[tokio::test]
+async fn a_reset_or_close_mid_body_is_a_body_error_not_a_short_body() {
+    for (how, head) in [
+        ("reset", "HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n"),
+        ("close", "HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n"),
+        (
+            "reset",
+            "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n64\r\n",
+        ),
+        (
+            "close",
+            "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n64\r\n",
+        ),
+    ] {
+        let server = Hostile::start(move |mut c: Conn| async move {
+            if c.read_request().await.is_some() {
+                c.write(head.as_bytes()).await;
+                c.write(&[b'x'; 100]).await;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                if how == "reset" {
+                    c.reset();
+                } else {
+                    c.close();
+                }
+            }
+        })
+        .await;
+        let session = Session::builder().trust_env(false).build().unwrap();
+        let resp = session.get(server.url("/cut")).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        let err = resp
+            .bytes()
+            .await
+            .map(|b| b.len())
+            .expect_err("a body cut short is an error");
+        assert!(err.is_body(), "{how} {head:?}: {err:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_slow_drip_body_is_cut_by_the_total_timeout() {
+    // A byte every 50 ms: never silent long enough for the read timeout, 50 s in all.
+    let server = Hostile::start(|mut c: Conn| async move {
+        if c.read_request().await.is_some() {
+            c.write(b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n")
+                .await;
+            for _ in 0..1000 {
+                c.write(b"x").await;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    })
+    .await;
+    let session = Session::builder()
+        .trust_env(false)
+        .attempt_timeout(Duration::from_millis(400))
+        .timeout(Duration::from_millis(800))
+        .build()
+        .unwrap();
+    let resp = session.get(server.url("/drip")).send().await.unwrap();
+    let err = resp
+        .bytes()
+        .await
+        .map(|b| b.len())
+        .expect_err("the whole call has 800 ms");
+    assert!(err.is_timeout(), "{err:?}");
+    let elapsed = err
+        .source()
+        .and_then(|s| s.downcast_ref::<tower_requests::layers::timeout::Elapsed>())
+        .expect("the total timeout's own error");
+    assert!(elapsed.is_total(), "{elapsed:?}");
+}
+
+#[tokio::test]
+async fn a_content_length_longer_than_the_body_is_an_error() {
+    let server = Hostile::start(|mut c: Conn| async move {
+        if c.read_request().await.is_some() {
+            c.write(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhello")
+                .await;
+            c.close();
+        }
+    })
+    .await;
+    let session = Session::builder().trust_env(false).build().unwrap();
+    let resp = session.get(server.url("/long")).send().await.unwrap();
+    assert_eq!(resp.content_length(), Some(10));
+    let err = resp.text().await.expect_err("5 of 10 bytes is not a body");
+    assert!(err.is_body(), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_content_length_shorter_than_the_body_reads_that_length_and_nothing_leaks_into_the_next_response(
+) {
+    // The first connection answers "hello" with 5 more bytes than announced, then serves on.
+    let server = Hostile::start(|mut c: Conn| async move {
+        let mut n = 0;
+        while c.read_request().await.is_some() {
+            n += 1;
+            if n == 1 && c.index == 0 {
+                c.write(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhelloHTTP/")
+                    .await;
+            } else {
+                c.ok("second").await;
+            }
+        }
+    })
+    .await;
+    let session = Session::builder().trust_env(false).build().unwrap();
+    let first = session.get(server.url("/short")).send().await.unwrap();
+    assert_eq!(first.text().await.unwrap(), "hello");
+    let second = session.get(server.url("/next")).send().await.unwrap();
+    assert_eq!(second.status(), 200);
+    assert_eq!(second.text().await.unwrap(), "second");
+}
