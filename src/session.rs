@@ -814,3 +814,25 @@ impl SessionBuilder {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_failing_session_fails_every_request_with_the_build_error() {
+        // What Session::new() returns when the environment holds an unusable proxy (the process
+        // environment is not changed here: other tests read it).
+        let err = Session::builder()
+            .proxy_env_from([("HTTPS_PROXY", "u:s3cret@[bad")])
+            .build()
+            .unwrap_err();
+        let session = Session::failing(err);
+        for _ in 0..2 {
+            let err = session.get("http://127.0.0.1:1/").send().await.unwrap_err();
+            assert!(err.is_builder(), "{err:?}");
+            assert!(err.to_string().contains("HTTPS_PROXY"), "{err}");
+            assert!(!format!("{err:#} {err:?}").contains("s3cret"), "{err:?}");
+        }
+    }
+}
