@@ -29,6 +29,10 @@ use crate::BoxError;
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// What went wrong, with the URL it went wrong for and the underlying cause.
+///
+/// `Display` says what happened and for which URL (never with its user name or password); the
+/// underlying cause is [`source()`](std::error::Error::source) only, so that error reporters
+/// (`anyhow`, `eyre`) print each cause once. `{:#}` prints the whole chain on one line.
 pub struct Error {
     inner: Box<Inner>,
 }
