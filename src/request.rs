@@ -38,7 +38,12 @@ mod sealed {
 
 impl IntoUrl for &str {
     fn into_url(self) -> Result<Url, Error> {
-        Url::parse(self).map_err(|e| Error::builder(InvalidUrl::new(self, e)))
+        Url::parse(self).map_err(|e| {
+            // The message says it all (the parser's error adds nothing as a cause); the text is
+            // shown without its credentials.
+            let shown = crate::layers::redact::userinfo(self);
+            Error::builder_msg(format!("invalid URL {shown:?}: {e}"))
+        })
     }
     fn url_text(&self) -> Option<&str> {
         Some(self)
@@ -195,25 +200,6 @@ impl IntoUrl for Url {
 impl IntoUrl for &Url {
     fn into_url(self) -> Result<Url, Error> {
         Ok(self.clone())
-    }
-}
-
-/// A URL that did not parse. Only the redacted text is kept (Display and Debug both show it).
-#[derive(Debug)]
-struct InvalidUrl(String, url::ParseError);
-impl InvalidUrl {
-    fn new(text: &str, e: url::ParseError) -> InvalidUrl {
-        InvalidUrl(crate::layers::redact::userinfo(text).into_owned(), e)
-    }
-}
-impl fmt::Display for InvalidUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid URL {:?}", self.0)
-    }
-}
-impl std::error::Error for InvalidUrl {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.1)
     }
 }
 

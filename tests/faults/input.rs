@@ -199,8 +199,12 @@ async fn causes_are_printed_once() {
     // Refused (nothing listens on port 1), an invalid URL, a stream that a retry needed.
     let refused = session.get("http://127.0.0.1:1/").send().await.unwrap_err();
     assert_causes_printed_once(&refused);
-    let invalid = session.get("http://[bad/").send().await.unwrap_err();
-    assert!(invalid.source().is_some(), "{invalid:?}");
+    let invalid = session.get("http://u:pw@[bad/").send().await.unwrap_err();
+    let shown = invalid.to_string();
+    assert!(
+        shown.contains("invalid URL") && shown.contains("[bad/"),
+        "{shown}"
+    );
     assert_causes_printed_once(&invalid);
 
     let retrying = Session::builder()
