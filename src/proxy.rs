@@ -7,6 +7,13 @@
 //! 2. otherwise, with `trust_env` (the default, like requests), the environment decides, read
 //!    once when the session is built.
 //!
+//! A proxy variable that is set but cannot be used (it does not parse, has no host, or names an
+//! unsupported scheme) fails the build with an error that names the variable, as requests fails
+//! on it: skipping it would send what its user meant for a proxy straight to the target (DNS
+//! lookup included). Under CGI, where `HTTP_PROXY` can come from a request header (httpoxy),
+//! that one variable is ignored instead. Error messages and `Debug` never show a proxy's
+//! user name or password.
+//!
 //! Explicit configuration always beats the environment. The `NO_PROXY` syntax is curl's (`*`,
 //! `example.com` = the domain and its subdomains, `.example.com`, IP addresses, CIDR blocks) plus
 //! `host:port` entries as requests accepts them. Matching uses hyper-util's proxy matcher; only
