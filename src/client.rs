@@ -229,7 +229,8 @@ impl HttpClientBuilder {
         self
     }
 
-    /// Build the client. Fails only on an invalid TLS configuration.
+    /// Build the client. Fails on an invalid TLS configuration, and on a proxy variable of the
+    /// environment that is set but unusable (the error names it).
     pub fn build(self) -> Result<HttpClient, Error> {
         let tls = self.tls.client_config()?;
         let mut http = HttpConnector::new();
@@ -241,7 +242,7 @@ impl HttpClientBuilder {
         } else {
             None
         };
-        let proxies = Arc::new(ProxyRules::new(&self.proxies, env.as_ref()));
+        let proxies = Arc::new(ProxyRules::new(&self.proxies, env.as_ref())?);
         let limit = self.pool_max_per_host.map(|n| Arc::new(HostLimit::new(n)));
         let forward = Forwarder::new(
             http.clone(),

@@ -30,6 +30,10 @@ use crate::BoxError;
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// What went wrong, with the URL it went wrong for and the underlying cause.
+///
+/// `Display` says what happened and for which URL (never with its user name or password); the
+/// underlying cause is [`source()`](std::error::Error::source) only, so that error reporters
+/// (`anyhow`, `eyre`) print each cause once. `{:#}` prints the whole chain on one line.
 pub struct Error {
     inner: Box<Inner>,
 }
@@ -37,6 +41,8 @@ pub struct Error {
 struct Inner {
     kind: Kind,
     url: Option<Url>,
+    /// What went wrong, when it is said here rather than by a cause (a builder check, a limit).
+    message: Option<Box<str>>,
     source: Option<BoxError>,
 }
 
@@ -59,14 +65,22 @@ impl Error {
         Error {
             inner: Box::new(Inner {
                 kind,
-                url: url.map(strip_credentials),
+                url: url.and_then(strip_credentials),
+                message: None,
                 source,
             }),
         }
     }
 
+    /// An error that says what went wrong itself (no cause).
+    pub(crate) fn with_message(kind: Kind, msg: impl Into<String>) -> Error {
+        let mut e = Error::new(kind, None, None);
+        e.inner.message = Some(msg.into().into_boxed_str());
+        e
+    }
+
     pub(crate) fn builder_msg(msg: impl Into<String>) -> Error {
-        Error::new(Kind::Builder, None, Some(msg.into().into()))
+        Error::with_message(Kind::Builder, msg)
     }
 
     pub(crate) fn builder<E: Into<BoxError>>(e: E) -> Error {
@@ -92,7 +106,7 @@ impl Error {
         match err.downcast::<Error>() {
             Ok(mut e) => {
                 if e.inner.url.is_none() {
-                    e.inner.url = url.cloned().map(strip_credentials);
+                    e.inner.url = url.cloned().and_then(strip_credentials);
                 }
                 *e
             }
@@ -108,8 +122,13 @@ impl Error {
     }
 
     pub(crate) fn with_url(mut self, url: &Url) -> Error {
-        self.inner.url = Some(strip_credentials(url.clone()));
+        self.inner.url = strip_credentials(url.clone());
         self
+    }
+
+    /// The message of an error that says what went wrong itself.
+    pub(crate) fn message(&self) -> Option<&str> {
+        self.inner.message.as_deref()
     }
 
     /// The URL this error is about (credentials removed), if there is one.
@@ -230,13 +249,18 @@ fn layer_status(e: &(dyn StdError + 'static)) -> Option<StatusCode> {
     crate::layer_errors::status(e)
 }
 
-/// A URL without user name and password, for messages and [`Error::url`].
-pub(crate) fn strip_credentials(mut url: Url) -> Url {
-    if !url.username().is_empty() || url.password().is_some() {
-        let _ = url.set_username("");
-        let _ = url.set_password(None);
+/// A URL without user name and password, for messages and [`Error::url`]: the redaction every
+/// URL in an error goes through ([`crate::layers::redact::userinfo`]). `None` when what is left
+/// is not a URL (a URL that is not http(s) may hold credentials in its path): the error then
+/// names no URL rather than risk one.
+pub(crate) fn strip_credentials(url: Url) -> Option<Url> {
+    let clean = crate::layers::redact::userinfo(url.as_str());
+    if clean == url.as_str() {
+        return Some(url);
     }
-    url
+    Url::parse(&clean)
+        .ok()
+        .filter(|u| u.username().is_empty() && u.password().is_none())
 }
 
 impl fmt::Debug for Error {
@@ -245,6 +269,9 @@ impl fmt::Debug for Error {
         d.field("kind", &self.inner.kind);
         if let Some(url) = &self.inner.url {
             d.field("url", &url.as_str());
+        }
+        if let Some(message) = &self.inner.message {
+            d.field("message", message);
         }
         if let Some(source) = &self.inner.source {
             d.field("source", source);
@@ -289,8 +316,15 @@ impl fmt::Display for Error {
         if let Some(url) = &self.inner.url {
             write!(f, " for url ({url})")?;
         }
-        if let Some(source) = &self.inner.source {
-            write!(f, ": {source}")?;
+        if let Some(message) = &self.inner.message {
+            write!(f, ": {message}")?;
+        }
+        // The cause is `source()`'s to give (error reporters such as anyhow print the chain);
+        // `{:#}` prints the whole chain here, for logs and tests.
+        if f.alternate() {
+            for cause in self.causes() {
+                write!(f, ": {cause}")?;
+            }
         }
         Ok(())
     }

@@ -103,7 +103,7 @@ pub use layers::retry::Retry;
 pub use layers::{Body, BoxError};
 pub use proxy::Proxy;
 pub use request::{IntoUrl, Pending, RequestBuilder};
-pub use response::Response;
+pub use response::{Response, DEFAULT_MAX_BODY_SIZE};
 pub use session::{
     box_service, BoxService, BoxServiceFuture, Session, SessionBuilder, SessionFuture,
 };

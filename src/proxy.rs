@@ -7,6 +7,13 @@
 //! 2. otherwise, with `trust_env` (the default, like requests), the environment decides, read
 //!    once when the session is built.
 //!
+//! A proxy variable that is set but cannot be used (it does not parse, has no host, or names an
+//! unsupported scheme) fails the build with an error that names the variable, as requests fails
+//! on it: skipping it would send what its user meant for a proxy straight to the target (DNS
+//! lookup included). Under CGI, where `HTTP_PROXY` can come from a request header (httpoxy),
+//! that one variable is ignored instead. Error messages and `Debug` never show a proxy's
+//! user name or password.
+//!
 //! Explicit configuration always beats the environment. The `NO_PROXY` syntax is curl's (`*`,
 //! `example.com` = the domain and its subdomains, `.example.com`, IP addresses, CIDR blocks) plus
 //! `host:port` entries as requests accepts them. Matching uses hyper-util's proxy matcher; only
@@ -17,6 +24,7 @@
 //! `CONNECT` request for tunnels, or in the SOCKS5 handshake. They never reach the target
 //! (CVE-2023-32681).
 
+use std::borrow::Cow;
 use std::fmt;
 
 use http::Uri;
@@ -49,17 +57,10 @@ impl fmt::Debug for Proxy {
     }
 }
 
-/// A proxy URL with any password replaced, for messages.
-fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) => {
-            if u.password().is_some() {
-                let _ = u.set_password(Some("***"));
-            }
-            u.to_string()
-        }
-        Err(_) => "<invalid proxy URL>".to_string(),
-    }
+/// A proxy setting without its credentials, for messages (the redaction every URL in an error
+/// goes through).
+fn redact(url: &str) -> Cow<'_, str> {
+    crate::layers::redact::userinfo(url)
 }
 
 impl Proxy {
@@ -95,7 +96,10 @@ impl Proxy {
 }
 
 /// Check a proxy URL: http, https, socks5 or socks5h (with the `socks` feature), with a host.
-/// A URL without a scheme is taken as `http://` (as curl and requests do).
+/// A URL without a scheme is taken as `http://` (as curl and requests do). Returns the URL as
+/// the URL parser serialises it: a raw `@` in the password is percent-encoded there, so the
+/// matcher (which splits the authority at its first `@`) cannot take part of the password for
+/// the host.
 fn validate_proxy_url(raw: &str) -> Result<String, Error> {
     let raw = raw.trim();
     let with_scheme = if raw.contains("://") {
@@ -104,39 +108,43 @@ fn validate_proxy_url(raw: &str) -> Result<String, Error> {
         format!("http://{raw}")
     };
     let url = url::Url::parse(&with_scheme)
-        .map_err(|e| Error::builder_msg(format!("invalid proxy URL {}: {e}", redact(raw))))?;
+        .map_err(|e| Error::builder_msg(format!("invalid proxy URL {:?}: {e}", redact(raw))))?;
     match url.scheme() {
         "http" | "https" => {}
         "socks5" | "socks5h" if cfg!(feature = "socks") => {}
         "socks5" | "socks5h" => {
-            return Err(Error::builder_msg(
-                "SOCKS proxies need the `socks` cargo feature of tower-requests",
-            ))
+            return Err(Error::builder_msg(format!(
+                "SOCKS proxies need the `socks` cargo feature of tower-requests: {:?}",
+                redact(raw)
+            )))
         }
         other => {
             return Err(Error::builder_msg(format!(
-                "unsupported proxy scheme {other:?} (http, https, socks5, socks5h)"
+                "unsupported proxy scheme {other:?} (http, https, socks5, socks5h): {:?}",
+                redact(raw)
             )))
         }
     }
     if url.host_str().is_none_or(str::is_empty) {
         return Err(Error::builder_msg(format!(
-            "proxy URL has no host: {}",
+            "proxy URL has no host: {:?}",
             redact(raw)
         )));
     }
-    Uri::try_from(with_scheme.as_str())
-        .map_err(|e| Error::builder_msg(format!("invalid proxy URL {}: {e}", redact(raw))))?;
-    Ok(with_scheme)
+    let normalized = url.to_string();
+    Uri::try_from(normalized.as_str())
+        .map_err(|e| Error::builder_msg(format!("invalid proxy URL {:?}: {e}", redact(raw))))?;
+    Ok(normalized)
 }
 
 /// The environment variables that configure proxies, captured once.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ProxyEnv {
-    http: Option<String>,
-    https: Option<String>,
-    all: Option<String>,
-    no: Option<String>,
+    /// Each with the name of the variable it came from.
+    http: Option<(&'static str, String)>,
+    https: Option<(&'static str, String)>,
+    all: Option<(&'static str, String)>,
+    no: Option<(&'static str, String)>,
     cgi: bool,
 }
 
@@ -161,10 +169,10 @@ impl ProxyEnv {
     }
 
     fn from_lookup(get: impl Fn(&str) -> Option<String>) -> ProxyEnv {
-        let first = |names: [&str; 2]| {
+        let first = |names: [&'static str; 2]| {
             names
-                .iter()
-                .find_map(|n| get(n).filter(|v| !v.trim().is_empty()))
+                .into_iter()
+                .find_map(|n| get(n).filter(|v| !v.trim().is_empty()).map(|v| (n, v)))
         };
         ProxyEnv {
             http: first(["HTTP_PROXY", "http_proxy"]),
@@ -273,7 +281,10 @@ impl fmt::Debug for ProxyRules {
 }
 
 impl ProxyRules {
-    pub(crate) fn new(proxies: &[Proxy], env: Option<&ProxyEnv>) -> ProxyRules {
+    /// Compiles the rules. A proxy variable of the environment that is set but unusable is an
+    /// error naming the variable (as requests fails on it): ignoring it would send the
+    /// requests its user meant for a proxy straight to their targets.
+    pub(crate) fn new(proxies: &[Proxy], env: Option<&ProxyEnv>) -> Result<ProxyRules, Error> {
         let explicit = proxies
             .iter()
             .map(|p| {
@@ -285,22 +296,34 @@ impl ProxyRules {
                 (p.scope, Rule::new(http, https, "", &p.no_proxy))
             })
             .collect();
-        let env = env.map(|e| {
-            // Invalid values in the environment are ignored (they are not ours to reject).
-            let valid = |v: &Option<String>| {
-                v.as_deref()
-                    .and_then(|v| validate_proxy_url(v).ok())
-                    .unwrap_or_default()
-            };
-            let http = if e.cgi { String::new() } else { valid(&e.http) };
-            Rule::new(
-                &http,
-                &valid(&e.https),
-                &valid(&e.all),
-                e.no.as_deref().unwrap_or(""),
-            )
-        });
-        ProxyRules { explicit, env }
+        let env = match env {
+            None => None,
+            Some(e) => {
+                let valid = |v: &Option<(&'static str, String)>| match v {
+                    None => Ok(String::new()),
+                    Some((name, value)) => validate_proxy_url(value).map_err(|err| {
+                        Error::builder_msg(format!(
+                            "the {name} environment variable is not a usable proxy ({})",
+                            err.message().unwrap_or("invalid")
+                        ))
+                    }),
+                };
+                // httpoxy: under CGI, HTTP_PROXY may come from a request header; it is ignored
+                // (not checked either: a client must not fail on what a caller sent).
+                let http = if e.cgi {
+                    String::new()
+                } else {
+                    valid(&e.http)?
+                };
+                Some(Rule::new(
+                    &http,
+                    &valid(&e.https)?,
+                    &valid(&e.all)?,
+                    e.no.as_ref().map_or("", |(_, v)| v.as_str()),
+                ))
+            }
+        };
+        Ok(ProxyRules { explicit, env })
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -370,7 +393,8 @@ mod tests {
                 Proxy::https("http://p2:2").unwrap(),
             ],
             None,
-        );
+        )
+        .unwrap();
         assert_eq!(
             via(&rules, "http://a.com/").as_deref(),
             Some("http://p1:1/")
@@ -387,7 +411,7 @@ mod tests {
             ("HTTP_PROXY", "http://envhttp:1"),
             ("https_proxy", "http://envhttps:2"),
         ]);
-        let rules = ProxyRules::new(&[Proxy::http("http://mine:9").unwrap()], Some(&env));
+        let rules = ProxyRules::new(&[Proxy::http("http://mine:9").unwrap()], Some(&env)).unwrap();
         assert_eq!(
             via(&rules, "http://a.com/").as_deref(),
             Some("http://mine:9/")
@@ -404,7 +428,7 @@ mod tests {
             ("http_proxy", "http://lower:1"),
             ("HTTP_PROXY", "http://upper:2"),
         ]);
-        let rules = ProxyRules::new(&[], Some(&env));
+        let rules = ProxyRules::new(&[], Some(&env)).unwrap();
         assert_eq!(
             via(&rules, "http://a.com/").as_deref(),
             Some("http://upper:2/")
@@ -415,13 +439,21 @@ mod tests {
     fn all_proxy_covers_both_schemes() {
         let env = ProxyEnv::from_pairs([("ALL_PROXY", "socks5h://s:1080")]);
         let rules = ProxyRules::new(&[], Some(&env));
-        let expected = if cfg!(feature = "socks") {
-            Some("socks5h://s:1080/".to_string())
+        if cfg!(feature = "socks") {
+            let rules = rules.unwrap();
+            assert_eq!(
+                via(&rules, "http://a.com/").as_deref(),
+                Some("socks5h://s:1080/")
+            );
+            assert_eq!(
+                via(&rules, "https://a.com/").as_deref(),
+                Some("socks5h://s:1080/")
+            );
         } else {
-            None // not usable without the feature: ignored like any invalid env value
-        };
-        assert_eq!(via(&rules, "http://a.com/"), expected);
-        assert_eq!(via(&rules, "https://a.com/"), expected);
+            // Not usable without the feature: an error, never a direct connection.
+            let err = rules.unwrap_err();
+            assert!(err.to_string().contains("ALL_PROXY"), "{err}");
+        }
     }
 
     #[test]
@@ -433,7 +465,7 @@ mod tests {
                 "example.com, .internal.org,10.0.0.0/8,192.168.1.7,api.test:8443,[::1]:8080,::2",
             ),
         ]);
-        let rules = ProxyRules::new(&[], Some(&env));
+        let rules = ProxyRules::new(&[], Some(&env)).unwrap();
         let cases = [
             ("http://example.com/", false),
             ("http://www.example.com/", false),
@@ -460,7 +492,7 @@ mod tests {
     #[test]
     fn no_proxy_star_bypasses_everything() {
         let env = ProxyEnv::from_pairs([("ALL_PROXY", "http://p:3128"), ("no_proxy", "*")]);
-        let rules = ProxyRules::new(&[], Some(&env));
+        let rules = ProxyRules::new(&[], Some(&env)).unwrap();
         assert_eq!(via(&rules, "http://a.com/"), None);
         assert_eq!(via(&rules, "https://10.0.0.1/"), None);
     }
@@ -472,28 +504,50 @@ mod tests {
                 .unwrap()
                 .no_proxy("localhost,127.0.0.1")],
             None,
-        );
+        )
+        .unwrap();
         assert_eq!(via(&rules, "http://localhost:8080/"), None);
         assert_eq!(via(&rules, "http://127.0.0.1/"), None);
         assert!(via(&rules, "http://a.com/").is_some());
     }
 
     #[test]
-    fn invalid_env_values_are_ignored_and_cgi_ignores_http_proxy() {
-        let env = ProxyEnv::from_pairs([("HTTP_PROXY", "ftp://nope"), ("HTTPS_PROXY", "::::")]);
-        let rules = ProxyRules::new(&[], Some(&env));
-        assert_eq!(via(&rules, "http://a.com/"), None);
-        assert_eq!(via(&rules, "https://a.com/"), None);
+    fn invalid_env_values_fail_naming_the_variable_and_cgi_ignores_http_proxy() {
+        for (name, value) in [
+            ("HTTP_PROXY", "ftp://nope"),
+            ("https_proxy", "::::"),
+            ("all_proxy", "http://"),
+            ("HTTP_PROXY", "u:s3cretpw@[bad"),
+        ] {
+            let env = ProxyEnv::from_pairs([(name, value)]);
+            let err = ProxyRules::new(&[], Some(&env)).unwrap_err();
+            let text = format!("{err:#} {err:?}");
+            assert!(err.is_builder(), "{text}");
+            assert!(err.to_string().contains(name), "{text}");
+            assert!(!text.contains("s3cretpw"), "{text}");
+        }
 
-        let env =
-            ProxyEnv::from_pairs([("HTTP_PROXY", "http://evil:1"), ("REQUEST_METHOD", "GET")]);
-        let rules = ProxyRules::new(&[], Some(&env));
-        assert_eq!(via(&rules, "http://a.com/"), None, "httpoxy");
+        // Under CGI, HTTP_PROXY may come from a request header: ignored, valid or not.
+        for value in ["http://evil:1", "u:pw@[bad"] {
+            let env = ProxyEnv::from_pairs([("HTTP_PROXY", value), ("REQUEST_METHOD", "GET")]);
+            let rules = ProxyRules::new(&[], Some(&env)).unwrap();
+            assert_eq!(via(&rules, "http://a.com/"), None, "httpoxy");
+        }
+    }
+
+    #[test]
+    fn a_raw_at_in_the_password_stays_in_the_password() {
+        let rules = ProxyRules::new(&[Proxy::http("http://u:p@ss@p:1").unwrap()], None).unwrap();
+        let proxy = rules.intercept(&uri("http://a.com/")).unwrap();
+        assert_eq!(proxy.uri().to_string(), "http://p:1/");
+        // base64("u:p@ss")
+        assert_eq!(proxy.basic_auth().unwrap(), "Basic dTpwQHNz");
     }
 
     #[test]
     fn credentials_are_percent_decoded() {
-        let rules = ProxyRules::new(&[Proxy::http("http://us%40er:p%3Ass@p:1").unwrap()], None);
+        let rules =
+            ProxyRules::new(&[Proxy::http("http://us%40er:p%3Ass@p:1").unwrap()], None).unwrap();
         let proxy = rules.intercept(&uri("http://a.com/")).unwrap();
         // base64("us@er:p:ss")
         assert_eq!(proxy.basic_auth().unwrap(), "Basic dXNAZXI6cDpzcw==");

@@ -11,6 +11,7 @@ use percent_encoding::percent_decode_str;
 use url::Url;
 
 use crate::error::Error;
+use crate::response::BodyLimit;
 use crate::{Body, Response, Session};
 
 /// Something that can be turned into a URL: `&str`, `String`, [`Url`].
@@ -37,7 +38,12 @@ mod sealed {
 
 impl IntoUrl for &str {
     fn into_url(self) -> Result<Url, Error> {
-        Url::parse(self).map_err(|e| Error::builder(InvalidUrl(self.to_string(), e)))
+        Url::parse(self).map_err(|e| {
+            // The message says it all (the parser's error adds nothing as a cause); the text is
+            // shown without its credentials.
+            let shown = crate::layers::redact::userinfo(self);
+            Error::builder_msg(format!("invalid URL {shown:?}: {e}"))
+        })
     }
     fn url_text(&self) -> Option<&str> {
         Some(self)
@@ -197,24 +203,6 @@ impl IntoUrl for &Url {
     }
 }
 
-#[derive(Debug)]
-struct InvalidUrl(String, url::ParseError);
-impl fmt::Display for InvalidUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The input may hold credentials: show only what comes before any '@'.
-        let shown = match self.0.rfind('@') {
-            Some(at) => format!("…{}", &self.0[at..]),
-            None => self.0.clone(),
-        };
-        write!(f, "invalid URL {shown:?}: {}", self.1)
-    }
-}
-impl std::error::Error for InvalidUrl {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.1)
-    }
-}
-
 /// Check what every request URL must be: http(s), with a host.
 pub(crate) fn validate_url(url: &Url) -> Result<(), Error> {
     match url.scheme() {
@@ -240,6 +228,8 @@ pub(crate) fn validate_url(url: &Url) -> Result<(), Error> {
 pub struct RequestBuilder {
     session: Session,
     parts: Result<Parts, Error>,
+    /// `None`: the session's.
+    body_limit: Option<BodyLimit>,
 }
 
 struct Parts {
@@ -271,7 +261,11 @@ impl RequestBuilder {
                 extensions: http::Extensions::new(),
             })
         });
-        RequestBuilder { session, parts }
+        RequestBuilder {
+            session,
+            parts,
+            body_limit: None,
+        }
     }
 
     fn with(mut self, f: impl FnOnce(&mut Parts) -> Result<(), Error>) -> Self {
@@ -440,6 +434,15 @@ impl RequestBuilder {
         })
     }
 
+    /// The most bytes [`Response::bytes`], [`Response::text`] and [`Response::json`] read from
+    /// this request's response, after decompression (`None`: no limit); it replaces the
+    /// session's [`max_body_size`](crate::SessionBuilder::max_body_size) and, set here, also
+    /// bounds [`Response::bytes_stream`].
+    pub fn max_body_size(mut self, max: impl Into<Option<usize>>) -> Self {
+        self.body_limit = Some(BodyLimit::set(max.into()));
+        self
+    }
+
     /// The `http::Request` this builder makes (credentials from the URL moved into an
     /// `Authorization` header unless one was set).
     pub fn build(self) -> Result<http::Request<Body>, Error> {
@@ -476,6 +479,7 @@ pin_project_lite::pin_project! {
             #[pin]
             call: crate::SessionFuture,
             url: Option<Arc<Url>>,
+            limit: BodyLimit,
         },
         Done,
     }
@@ -500,9 +504,13 @@ impl std::future::Future for Pending {
                     match builder.parts.and_then(into_request) {
                         Ok((req, url)) => {
                             let call = builder.session.stack_future(req);
+                            let limit = builder
+                                .body_limit
+                                .unwrap_or_else(|| builder.session.body_limit());
                             state.set(PendingState::Call {
                                 call,
                                 url: Some(url),
+                                limit,
                             });
                         }
                         Err(e) => {
@@ -511,12 +519,15 @@ impl std::future::Future for Pending {
                         }
                     }
                 }
-                PendingProj::Call { call, url } => {
+                PendingProj::Call { call, url, limit } => {
                     let out = std::task::ready!(call.poll(cx));
                     let url = url.take();
+                    let limit = *limit;
                     state.set(PendingState::Done);
                     return Poll::Ready(match (out, url) {
-                        (Ok(resp), Some(url)) => Ok(Response::new(resp, url)),
+                        (Ok(resp), Some(url)) => {
+                            Ok(Response::new(resp, url).with_body_limit(limit))
+                        }
                         (Err(e), Some(url)) => Err(e.with_url(&url)),
                         (Err(e), None) => Err(e),
                         (Ok(_), None) => Err(Error::builder_msg(
@@ -608,7 +619,9 @@ impl fmt::Debug for RequestBuilder {
                 .field("method", &p.method)
                 .field(
                     "url",
-                    &crate::error::strip_credentials(Url::clone(&p.url)).as_str(),
+                    &crate::error::strip_credentials(Url::clone(&p.url))
+                        .as_ref()
+                        .map_or("<hidden>", Url::as_str),
                 )
                 .field("headers", &p.headers)
                 .finish(),

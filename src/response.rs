@@ -7,17 +7,45 @@ use bytes::Bytes;
 use futures_util::{Stream, TryStreamExt};
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderMap, StatusCode, Version};
-use http_body_util::{BodyDataStream, BodyExt};
+use http_body_util::{BodyDataStream, BodyExt, LengthLimitError, Limited};
 use url::Url;
 
-use crate::error::Error;
+use crate::error::{Error, Kind};
 use crate::Body;
+
+/// The default of [`SessionBuilder::max_body_size`](crate::SessionBuilder::max_body_size):
+/// 10 MiB.
+pub const DEFAULT_MAX_BODY_SIZE: usize = 10 * 1024 * 1024;
+
+/// How much of a body the readers take.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct BodyLimit {
+    /// The most bytes `bytes`, `text` and `json` read (after decompression); `None`: no limit.
+    max: Option<usize>,
+    /// Set by the user (not the default): then it bounds `bytes_stream` too.
+    explicit: bool,
+}
+
+impl BodyLimit {
+    pub(crate) const DEFAULT: BodyLimit = BodyLimit {
+        max: Some(DEFAULT_MAX_BODY_SIZE),
+        explicit: false,
+    };
+
+    pub(crate) fn set(max: Option<usize>) -> BodyLimit {
+        BodyLimit {
+            max,
+            explicit: true,
+        }
+    }
+}
 
 /// A response from a [`Session`](crate::Session).
 pub struct Response {
     inner: http::Response<Body>,
     /// Shared with the request (and the session's URL cache) unless a redirect changed it.
     url: Arc<Url>,
+    limit: BodyLimit,
 }
 
 impl Response {
@@ -32,7 +60,16 @@ impl Response {
         } else {
             request_url
         };
-        Response { inner, url }
+        Response {
+            inner,
+            url,
+            limit: BodyLimit::DEFAULT,
+        }
+    }
+
+    pub(crate) fn with_body_limit(mut self, limit: BodyLimit) -> Response {
+        self.limit = limit;
+        self
     }
 
     /// The status code.
@@ -113,15 +150,19 @@ impl Response {
             .then(|| Error::from_status(status, Url::clone(&self.url)))
     }
 
-    /// The whole body.
+    /// The whole body (decompressed). At most
+    /// [`max_body_size`](crate::SessionBuilder::max_body_size) bytes (10 MiB by default) are
+    /// read: a longer body is an [`Error::is_body`] error naming the limit.
     pub async fn bytes(self) -> Result<Bytes, Error> {
         let url = self.url;
-        self.inner
-            .into_body()
-            .collect()
-            .await
+        let body = self.inner.into_body();
+        let collected = match self.limit.max {
+            Some(max) => Limited::new(body, max).collect().await,
+            None => body.collect().await,
+        };
+        collected
             .map(|b| b.to_bytes())
-            .map_err(|e| Error::body(e).with_url(&url))
+            .map_err(|e| body_error(e, self.limit, &url))
     }
 
     /// The body as text, decoded with the charset of `Content-Type` (UTF-8 when none is given;
@@ -147,15 +188,34 @@ impl Response {
         serde_json::from_slice(&bytes).map_err(|e| Error::decode(e).with_url(&url))
     }
 
-    /// The body as a stream of chunks, as they arrive.
+    /// The body as a stream of chunks, as they arrive. Unlimited, unless a
+    /// [`max_body_size`](crate::SessionBuilder::max_body_size) was set explicitly (on the
+    /// session or the request): then a stream longer than that ends with an [`Error::is_body`]
+    /// error naming the limit.
     pub fn bytes_stream(self) -> impl Stream<Item = Result<Bytes, Error>> + Send {
-        let url = self.url;
-        BodyDataStream::new(self.inner.into_body()).map_err(move |e| Error::body(e).with_url(&url))
+        let (url, limit) = (self.url, self.limit);
+        let body = match limit.max {
+            Some(max) if limit.explicit => Body::new(Limited::new(self.inner.into_body(), max)),
+            _ => self.inner.into_body(),
+        };
+        BodyDataStream::new(body).map_err(move |e| body_error(e, limit, &url))
     }
 
     /// The underlying `http::Response`.
     pub fn into_http(self) -> http::Response<Body> {
         self.inner
+    }
+}
+
+/// The error of a body read: the limit's own message when it was the limit.
+fn body_error(e: crate::BoxError, limit: BodyLimit, url: &Url) -> Error {
+    match limit.max {
+        Some(max) if e.is::<LengthLimitError>() => Error::with_message(
+            Kind::Body,
+            format!("the response body is longer than the limit of {max} bytes (max_body_size)"),
+        )
+        .with_url(url),
+        _ => Error::body(e).with_url(url),
     }
 }
 

@@ -17,6 +17,7 @@ use crate::client::HttpClientBuilder;
 use crate::error::Error;
 use crate::layers::headers::SharedHeaders;
 use crate::request::{IntoUrl, RequestBuilder};
+use crate::response::BodyLimit;
 use crate::tls::{Certificate, Identity, TlsVersion};
 use crate::{Body, BoxError, Response};
 
@@ -201,6 +202,7 @@ struct Inner {
     #[cfg(feature = "cookies")]
     jar: crate::CookieJar,
     headers: SharedHeaders,
+    body_limit: BodyLimit,
 }
 
 impl Default for Session {
@@ -212,10 +214,27 @@ impl Default for Session {
 impl Session {
     /// A session with the default stack: pooled client, cookies, redirects (30), default
     /// headers, decompression, proxies from the environment.
+    ///
+    /// Only the environment can make this configuration invalid (a proxy variable that is set
+    /// but unusable): every request of the session then fails with that error, and none goes
+    /// out without the proxy. [`SessionBuilder::build`] reports it up front.
     pub fn new() -> Session {
-        Session::builder()
-            .build()
-            .expect("the default session configuration is valid")
+        match Session::builder().build() {
+            Ok(session) => session,
+            Err(e) => Session::failing(e),
+        }
+    }
+
+    /// A session whose every request fails with (a copy of) `err`.
+    fn failing(err: Error) -> Session {
+        let message: Arc<str> = match err.message() {
+            Some(message) => message.into(),
+            None => format!("{err:#}").into(),
+        };
+        Session::from_service(tower::service_fn(move |_req: Request<Body>| {
+            let err = Error::builder_msg(&*message);
+            std::future::ready(Err::<http::Response<Body>, Error>(err))
+        }))
     }
 
     /// Configure a session.
@@ -245,6 +264,7 @@ impl Session {
                 #[cfg(feature = "cookies")]
                 jar: crate::CookieJar::new(),
                 headers: SharedHeaders::new(HeaderMap::new()),
+                body_limit: BodyLimit::DEFAULT,
             }),
         }
     }
@@ -295,13 +315,19 @@ impl Session {
 
     pub(crate) async fn send(&self, req: Request<Body>, url: Arc<Url>) -> Result<Response, Error> {
         match self.stack_future(req).await {
-            Ok(resp) => Ok(Response::new(resp, url)),
+            Ok(resp) => Ok(Response::new(resp, url).with_body_limit(self.inner.body_limit)),
             Err(e) => Err(e.with_url(&url)),
         }
     }
 
+    /// The body size limit of this session's responses.
+    pub(crate) fn body_limit(&self) -> BodyLimit {
+        self.inner.body_limit
+    }
+
     /// The stack's future for `req`, errors typed (without a URL: the caller adds its own).
-    pub(crate) fn stack_future(&self, req: Request<Body>) -> SessionFuture {
+    pub(crate) fn stack_future(&self, mut req: Request<Body>) -> SessionFuture {
+        content_length_of_empty_body(&mut req);
         SessionFuture {
             call: Some(self.call_future(req)),
             url: None,
@@ -337,6 +363,23 @@ impl Session {
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Session").finish_non_exhaustive()
+    }
+}
+
+/// `Content-Length: 0` on a POST, PUT or PATCH whose body is known to be empty (and that sets
+/// no length or transfer coding of its own), as requests sends it: RFC 9110 §8.6 says a client
+/// should, as these methods are expected to carry a body, and some servers answer
+/// `411 Length Required` without it. hyper sends no length for an empty body.
+fn content_length_of_empty_body(req: &mut Request<Body>) {
+    use http::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
+    let expects_body = matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH);
+    if expects_body
+        && req.body().as_bytes().is_some_and(<[u8]>::is_empty)
+        && !req.headers().contains_key(CONTENT_LENGTH)
+        && !req.headers().contains_key(TRANSFER_ENCODING)
+    {
+        req.headers_mut()
+            .insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
     }
 }
 
@@ -433,6 +476,7 @@ pub struct SessionBuilder {
     cookie_store: bool,
     layers: Vec<LayerFn>,
     mounts: Vec<(String, BoxService)>,
+    body_limit: BodyLimit,
 }
 
 impl fmt::Debug for SessionBuilder {
@@ -483,6 +527,7 @@ impl SessionBuilder {
             cookie_store: true,
             layers: Vec::new(),
             mounts: Vec::new(),
+            body_limit: BodyLimit::DEFAULT,
         }
     }
 
@@ -534,8 +579,18 @@ impl SessionBuilder {
     }
 
     /// A Bearer token for every request (origin-scoped like [`SessionBuilder::basic_auth`]).
+    /// A token that cannot be sent in a header (CR, LF or another control character) makes
+    /// [`build`](SessionBuilder::build) fail, as [`RequestBuilder::bearer_auth`] makes `send` fail.
     pub fn bearer_auth(mut self, token: impl Into<String>) -> Self {
-        self.auth = Some(crate::layers::auth::AuthLayer::bearer(token.into()));
+        let token = token.into();
+        // The token itself stays out of the message.
+        if HeaderValue::try_from(format!("Bearer {token}")).is_err() {
+            return self.fail(Error::builder_msg(
+                "invalid bearer token: it contains a character a header cannot carry \
+                 (CR, LF or another control character)",
+            ));
+        }
+        self.auth = Some(crate::layers::auth::AuthLayer::bearer(token));
         self
     }
 
@@ -568,6 +623,22 @@ impl SessionBuilder {
     /// A limit for establishing each TCP connection.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.client = self.client.connect_timeout(timeout);
+        self
+    }
+
+    /// The most bytes [`Response::bytes`], [`Response::text`] and [`Response::json`] read, counted
+    /// after decompression; `None` for no limit. A longer body fails with an
+    /// [`Error::is_body`] error that names the limit, after reading no more than the limit (a
+    /// small compressed body that would inflate to gigabytes stops there).
+    ///
+    /// The default is 10 MiB ([`DEFAULT_MAX_BODY_SIZE`](crate::DEFAULT_MAX_BODY_SIZE)), as
+    /// ureq's `read_to_*`: these three hold the whole body in memory, so without a limit one
+    /// response (or a gzip bomb) can take all of it; 10 MiB is far above what an API answers
+    /// in one document and still small for a process. Read larger bodies with
+    /// [`Response::bytes_stream`], which has no limit unless one is set here or with
+    /// [`RequestBuilder::max_body_size`]; or raise the limit.
+    pub fn max_body_size(mut self, max: impl Into<Option<usize>>) -> Self {
+        self.body_limit = BodyLimit::set(max.into());
         self
     }
 
@@ -753,7 +824,30 @@ impl SessionBuilder {
                 #[cfg(feature = "cookies")]
                 jar,
                 headers,
+                body_limit: self.body_limit,
             }),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_failing_session_fails_every_request_with_the_build_error() {
+        // What Session::new() returns when the environment holds an unusable proxy (the process
+        // environment is not changed here: other tests read it).
+        let err = Session::builder()
+            .proxy_env_from([("HTTPS_PROXY", "u:s3cret@[bad")])
+            .build()
+            .unwrap_err();
+        let session = Session::failing(err);
+        for _ in 0..2 {
+            let err = session.get("http://127.0.0.1:1/").send().await.unwrap_err();
+            assert!(err.is_builder(), "{err:?}");
+            assert!(err.to_string().contains("HTTPS_PROXY"), "{err}");
+            assert!(!format!("{err:#} {err:?}").contains("s3cret"), "{err:?}");
+        }
     }
 }

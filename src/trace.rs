@@ -46,15 +46,7 @@ impl CallTrace {
 
 /// A URI as text without any user information.
 pub(crate) fn safe_uri(uri: &Uri) -> String {
-    match uri.authority() {
-        Some(a) if a.as_str().contains('@') => {
-            let host = a.as_str().rsplit('@').next().unwrap_or_default();
-            let scheme = uri.scheme_str().unwrap_or("http");
-            let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-            format!("{scheme}://{host}{path}")
-        }
-        _ => uri.to_string(),
-    }
+    crate::layers::redact::uri(uri).to_string()
 }
 
 /// The span of a whole call (`status` recorded when the response head arrives).

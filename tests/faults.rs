@@ -16,3 +16,6 @@ mod bounds;
 
 #[path = "faults/load.rs"]
 mod load;
+
+#[path = "faults/input.rs"]
+mod input;

@@ -6,8 +6,11 @@
 //! body type.
 
 use std::fmt;
+#[cfg(any(feature = "redirect", feature = "auth", feature = "retry"))]
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
@@ -218,14 +221,32 @@ impl From<()> for Body {
 /// before each hop or resend, `drain_conn()` before a retry). hyper keeps
 /// the connection of a dropped body only when all of it had already arrived; a chunked or
 /// slower body closed it. A longer body, or one that fails, is dropped instead (its connection
-/// is closed). The drain waits for the body as reading it would: a total timeout above the
-/// layer bounds it.
+/// is closed). So is a body that is not over within [`MAX_DRAIN_WAIT`], or within the
+/// response's [`DrainTimeout`] when that is shorter: a body that drips (a byte a second, say)
+/// would otherwise hold the whole call for as long as its bytes keep coming.
 pub const MAX_DRAIN: u64 = 64 * 1024;
+
+/// The longest an unused body is waited for (see [`MAX_DRAIN`]) when its response carries no
+/// shorter [`DrainTimeout`]. Reading it is only worth a saved connection: a new connection
+/// costs a round trip or two, far less than this.
+pub const MAX_DRAIN_WAIT: Duration = Duration::from_secs(1);
+
+/// Response extension: the longest a layer above may wait for this response's body when it
+/// drains it unused (see [`MAX_DRAIN`]). The per-attempt
+/// [`TimeoutLayer`](crate::timeout::TimeoutLayer) sets it to its timeout, so that draining the
+/// body of a redirect or an auth challenge takes no longer than an attempt may.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DrainTimeout(pub Duration);
 
 #[cfg(any(feature = "redirect", feature = "auth", feature = "retry"))]
 pin_project_lite::pin_project! {
     struct Draining<B> {
         read: u64,
+        // How long the body may take, from when the drain started.
+        wait: Duration,
+        started: std::time::Instant,
+        // Armed the first time the body is not ready.
+        deadline: Option<Pin<Box<tokio::time::Sleep>>>,
         #[pin]
         body: B,
     }
@@ -246,15 +267,35 @@ impl<B> Default for Drain<B> {
 #[cfg(any(feature = "redirect", feature = "auth", feature = "retry"))]
 impl<B: http_body::Body> Drain<B> {
     /// Starts reading `body` when it is worth it; else it is dropped here (its connection is
-    /// closed unless all of it had already arrived).
+    /// closed unless all of it had already arrived). It is waited for [`MAX_DRAIN_WAIT`] at
+    /// most.
+    #[cfg(any(feature = "auth", feature = "retry"))]
     pub(crate) fn start(&mut self, body: B) {
+        self.start_within(body, None);
+    }
+
+    /// [`Drain::start`] for the body of `res`, waited for no longer than its [`DrainTimeout`].
+    #[cfg(any(feature = "redirect", feature = "auth"))]
+    pub(crate) fn start_response(&mut self, res: http::Response<B>) {
+        let wait = res.extensions().get::<DrainTimeout>().map(|t| t.0);
+        self.start_within(res.into_body(), wait);
+    }
+
+    fn start_within(&mut self, body: B, wait: Option<Duration>) {
         if !body.is_end_stream() && body.size_hint().lower() <= MAX_DRAIN {
-            self.0 = Some(Box::pin(Draining { read: 0, body }));
+            let wait = wait.map_or(MAX_DRAIN_WAIT, |w| w.min(MAX_DRAIN_WAIT));
+            self.0 = Some(Box::pin(Draining {
+                read: 0,
+                wait,
+                started: std::time::Instant::now(),
+                deadline: None,
+                body,
+            }));
         }
     }
 
-    /// Ready once no body is being read: it ended, failed or passed [`MAX_DRAIN`] (and was
-    /// dropped), or there was none.
+    /// Ready once no body is being read: it ended, failed, passed [`MAX_DRAIN`] or took too
+    /// long (and was dropped), or there was none.
     #[inline]
     pub(crate) fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         // Most calls have nothing to read: that check stays in the caller's code.
@@ -267,8 +308,22 @@ impl<B: http_body::Body> Drain<B> {
     fn poll_body(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         if let Some(draining) = &mut self.0 {
             let mut this = draining.as_mut().project();
-            while let Some(frame) = std::task::ready!(this.body.as_mut().poll_frame(cx)) {
-                let Ok(frame) = frame else {
+            loop {
+                let frame = match this.body.as_mut().poll_frame(cx) {
+                    Poll::Ready(frame) => frame,
+                    Poll::Pending => {
+                        // The timer only for a body that makes us wait (most have arrived).
+                        let (wait, started) = (*this.wait, *this.started);
+                        let deadline = this.deadline.get_or_insert_with(|| {
+                            Box::pin(tokio::time::sleep(wait.saturating_sub(started.elapsed())))
+                        });
+                        if deadline.as_mut().poll(cx).is_pending() {
+                            return Poll::Pending;
+                        }
+                        break; // too slow: dropped below, with its connection
+                    }
+                };
+                let Some(Ok(frame)) = frame else {
                     break;
                 };
                 if let Some(data) = frame.data_ref() {

@@ -30,6 +30,8 @@ pub mod ext;
 
 #[cfg(any(feature = "auth", feature = "cookies"))]
 mod authority;
+#[cfg(any(feature = "redirect", feature = "auth", feature = "cookies"))]
+pub mod redact;
 
 #[cfg(feature = "auth")]
 pub mod auth;

@@ -43,7 +43,7 @@ fn assert_not_resent(err: &tower_requests::Error, server: &Hostile) {
     );
     assert!(err.is_request(), "a request error: {err:?}");
     assert!(!err.is_connect(), "not a connect error: {err:?}");
-    let text = err.to_string();
+    let text = format!("{err:#}");
     assert!(
         text.contains("may have been processed") && text.contains("not resent"),
         "the message says what the caller must know: {text}"
@@ -118,7 +118,7 @@ async fn post_on_a_reused_connection_dropped_after_reading_is_not_resent() {
         .expect_err("dropped without an answer");
     assert_eq!(server.requests(), 2, "GET once, POST once: {err}");
     assert!(err.is_request(), "{err:?}");
-    assert!(err.to_string().contains("not resent"), "{err}");
+    assert!(format!("{err:#}").contains("not resent"), "{err:#}");
 }
 
 #[tokio::test]

@@ -221,7 +221,7 @@ where
                             }
                             // The 401's body is read to its end before the resend when it
                             // is short (`crate::body::MAX_DRAIN`), else dropped unread.
-                            this.drain.start(res.into_body());
+                            this.drain.start_response(res);
                             State::Resending {
                                 fut: Oneshot::new(service, Request::from_parts(parts, body)),
                             }

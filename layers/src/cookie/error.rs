@@ -104,9 +104,10 @@ impl fmt::Display for CookieError {
             CookieError::Prefix { prefix, reason } => {
                 write!(f, "cookie rejected: {prefix} prefix requires {reason}")
             }
-            CookieError::Io(e) => write!(f, "cookie file: {e}"),
+            // The I/O and JSON errors are the `source()`; printed once, by whoever walks it.
+            CookieError::Io(_) => f.write_str("cookie file could not be read or written"),
             #[cfg(feature = "persist")]
-            CookieError::Json(e) => write!(f, "malformed JSON cookie file: {e}"),
+            CookieError::Json(_) => f.write_str("malformed JSON cookie file"),
             CookieError::Netscape { line, reason } => {
                 write!(f, "malformed cookies.txt file, line {line}: {reason}")
             }

@@ -12,9 +12,10 @@ use pin_project_lite::pin_project;
 use tower::util::Oneshot;
 use tower_service::Service;
 
-use super::error::{redact_uri, RedirectError, TooManyRedirects};
+use super::error::{RedirectError, TooManyRedirects};
 use super::policy::{self, EffectiveUri, Fragment, History, Hop, OriginalUri};
 use crate::body::Drain;
+use crate::redact::uri as redact_uri;
 use crate::{BoxError, ReplayBody};
 
 /// The body type of a response: names the body a redirect future keeps while draining it.
@@ -91,7 +92,14 @@ where
             let mut res = ready!(this.future.as_mut().poll(cx)).map_err(Into::into)?;
             let status = res.status();
             let location = match res.headers().get(LOCATION) {
-                Some(location) if st.follow && policy::is_redirect(status) => location,
+                // An empty Location is no redirect: the 3xx is the answer (as requests does).
+                Some(location)
+                    if st.follow
+                        && policy::is_redirect(status)
+                        && !location.as_bytes().trim_ascii().is_empty() =>
+                {
+                    location
+                }
                 _ => {
                     // Only a redirected response says where it ended: without a hop the final
                     // URI is the request's own, and the four allocations of these extensions
@@ -126,7 +134,7 @@ where
             }
             let next_uri =
                 policy::url_to_uri(&next).map_err(|reason| RedirectError::InvalidLocation {
-                    location: super::error::redact_str(next.as_str()),
+                    location: crate::redact::userinfo(next.as_str()).into_owned(),
                     uri: redact_uri(&st.uri),
                     reason,
                 })?;
@@ -169,9 +177,9 @@ where
                 headers: mem::take(res.headers_mut()),
             });
             // The 3xx body is read to its end (below, before the next hop is polled) when it
-            // is short, so that its connection can be reused (`crate::body::MAX_DRAIN`); else
-            // it is dropped unread.
-            this.drain.start(res.into_body());
+            // is short and comes quickly, so that its connection can be reused
+            // (`crate::body::MAX_DRAIN`, `DrainTimeout`); else it is dropped unread.
+            this.drain.start_response(res);
 
             // Hops carry the call's first URI (the first request's own URI is the original, so it
             // needs none: no extension map to allocate and copy on calls that never redirect).

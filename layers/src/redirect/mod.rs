@@ -14,7 +14,8 @@
 //! * `Location` is resolved against the current URL with the `url` crate (relative and
 //!   protocol-relative references work); the fragment of the previous URL is carried over when the
 //!   `Location` has none. A `Location` that does not parse, or whose scheme is not `http`/`https`,
-//!   is a [`RedirectError`].
+//!   is a [`RedirectError`]. An empty (or blank) `Location` is no redirect: the 3xx is returned
+//!   as it is, as requests does.
 //! * When the scheme, host or port changes, `Authorization`, `Proxy-Authorization`, `Cookie` and an
 //!   explicit `Host` are removed, and stay removed for the rest of the chain (an `http` → `https`
 //!   upgrade on the default ports of the same host keeps them, like requests' `should_strip_auth`).
@@ -26,7 +27,10 @@
 //!   response that followed no redirect carries none of them: its URI is the request's own
 //!   (read them with that fallback, as for [`OriginalUri`]). The body of a followed 3xx is
 //!   read to its end before the next hop, as requests does, so its connection can be reused
-//!   (up to [`MAX_DRAIN`](crate::body::MAX_DRAIN) bytes; a longer one is dropped unread).
+//!   (up to [`MAX_DRAIN`](crate::body::MAX_DRAIN) bytes, waited for no longer than the
+//!   per-attempt timeout or [`MAX_DRAIN_WAIT`](crate::body::MAX_DRAIN_WAIT); a longer or
+//!   slower one is dropped, with its connection). Error messages and [`Hop`]s never show the
+//!   userinfo of a URL ([`crate::redact`]).
 //!
 //! # Why not tower-http's `FollowRedirect`
 //!

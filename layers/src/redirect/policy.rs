@@ -7,8 +7,9 @@ use http::header::{
 use http::{HeaderMap, Method, StatusCode, Uri};
 use url::Url;
 
-use super::error::{redact_str, redact_uri, RedirectError};
+use super::error::RedirectError;
 pub use crate::ext::{EffectiveUri, Fragment, History, Hop, OriginalUri};
+use crate::redact::uri as redact_uri;
 
 /// Whether `status` is a redirect this layer follows.
 pub(crate) fn is_redirect(status: StatusCode) -> bool {
@@ -73,7 +74,7 @@ pub(crate) fn resolve(location: &[u8], uri: &Uri) -> Result<Url, Box<RedirectErr
     };
     let invalid = |reason: String| {
         Box::new(RedirectError::InvalidLocation {
-            location: redact_str(&text),
+            location: crate::redact::userinfo(&text).into_owned(),
             uri: redact_uri(uri),
             reason,
         })
@@ -83,7 +84,7 @@ pub(crate) fn resolve(location: &[u8], uri: &Uri) -> Result<Url, Box<RedirectErr
     let next = base.join(&text).map_err(|e| invalid(e.to_string()))?;
     if !matches!(next.scheme(), "http" | "https") {
         return Err(Box::new(RedirectError::UnsupportedScheme {
-            location: redact_str(next.as_str()),
+            location: crate::redact::userinfo(next.as_str()).into_owned(),
         }));
     }
     if next.host_str().is_none_or(str::is_empty) {

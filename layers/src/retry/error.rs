@@ -112,9 +112,10 @@ impl fmt::Display for RetryError {
             }
             RetryErrorKind::BodyNotReplayable => {
                 f.write_str("request not retried: its body is a stream and could not be replayed")?;
+                // An attempt's error is the `source()`: printed once, by whoever walks it.
                 match (self.status, &self.source) {
                     (Some(status), _) => write!(f, " (the response was {status})"),
-                    (None, Some(source)) => write!(f, " (the attempt failed: {source})"),
+                    (None, Some(_)) => f.write_str(" (the attempt failed)"),
                     (None, None) => Ok(()),
                 }
             }

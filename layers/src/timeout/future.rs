@@ -9,6 +9,8 @@ use http::Response;
 use pin_project_lite::pin_project;
 use tokio::time::{sleep_until, Instant, Sleep};
 
+use crate::body::DrainTimeout;
+
 use super::body::{ReadTimeoutBody, TotalBody};
 use super::error::{Elapsed, TimeoutKind};
 use crate::BoxError;
@@ -60,7 +62,11 @@ where
             let timeout = *this.timeout;
             return Poll::Ready(
                 result
-                    .map(|resp| resp.map(|body| ReadTimeoutBody::new(timeout, body)))
+                    .map(|mut resp| {
+                        // A layer above that drains this body unused waits no longer.
+                        resp.extensions_mut().insert(DrainTimeout(timeout));
+                        resp.map(|body| ReadTimeoutBody::new(timeout, body))
+                    })
                     .map_err(Into::into),
             );
         }

@@ -7,6 +7,8 @@
 //!   wraps the response body so that a silence longer than `d` between body frames fails (the
 //!   read timeout). Under [`RetryLayer`](crate::retry::RetryLayer), each attempt gets its own
 //!   limit and a timed-out attempt counts as a read error (retried for the allowed methods).
+//!   The response carries a [`DrainTimeout`](crate::body::DrainTimeout) of `d`: a layer above
+//!   that reads the body only to throw it away (a redirect, an auth challenge) waits no longer.
 //! - [`TotalTimeoutLayer::new(Some(d))`](TotalTimeoutLayer::new) limits the whole call, from
 //!   `call()` to the last body byte: redirects, retries and backoff sleeps included. A request
 //!   carrying a [`RequestTimeout`] extension uses that limit instead (the session's per-request
