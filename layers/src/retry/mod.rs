@@ -58,8 +58,10 @@
 //! [`BodyNotReplayable`](RetryErrorKind::BodyNotReplayable) whose `source()` is the attempt's
 //! error (an empty body is never sent in its place). The body of a *response* that is retried
 //! (a 503, say) is read to its end during the backoff, as urllib3's `drain_conn()` does, so its
-//! connection can be reused (at most [`MAX_DRAIN`](crate::body::MAX_DRAIN) bytes; a longer one
-//! is dropped unread); the response body type must therefore be an [`http_body::Body`].
+//! connection can be reused (at most [`MAX_DRAIN`](crate::body::MAX_DRAIN) bytes, waited for
+//! no longer than [`MAX_DRAIN_WAIT`](crate::body::MAX_DRAIN_WAIT); a longer or slower one is
+//! dropped with its connection, so a dripping body never holds the retry); the response body
+//! type must therefore be an [`http_body::Body`].
 //!
 //! **Budget.** A [`RetryBudget`] (tower's `TpsBudget`, on by default) caps the retries to 20% of
 //! the calls plus 1 per second, shared by every service built from one layer: a backend that is
