@@ -32,13 +32,16 @@ type Connector = HttpsConnector<connect::Connector>;
 ///
 /// Requests must carry an absolute `http://` or `https://` URI.
 ///
+/// With `tower` (feature `util`) for `ServiceExt::oneshot`:
+///
 /// ```no_run
 /// # async fn run() -> Result<(), tower_requests::BoxError> {
 /// use tower::ServiceExt;
+/// use tower_requests::http::Request;
 /// use tower_requests::{Body, HttpClient};
 ///
 /// let client = HttpClient::new();
-/// let req = http::Request::get("http://127.0.0.1:8080/").body(Body::empty())?;
+/// let req = Request::get("http://127.0.0.1:8080/").body(Body::empty())?;
 /// let resp = client.oneshot(req).await?;
 /// println!("{}", resp.status());
 /// # Ok(()) }

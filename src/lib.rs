@@ -56,6 +56,9 @@
 //!
 //! ## Assemble your own
 //!
+//! The layers are [`tower_requests::layers`](crate::layers) (the `tower-requests-layers` crate,
+//! re-exported); stacking them takes `tower`'s `ServiceBuilder` (`cargo add tower`).
+//!
 //! ```no_run
 //! use std::time::Duration;
 //! use tower::ServiceBuilder;
@@ -112,3 +115,8 @@ pub use layers::cookie::{Cookie, CookieJar};
 
 pub use http;
 pub use url::Url;
+
+// Every Rust code block of the README compiles (and runs, unless `no_run`) as a doctest.
+#[cfg(all(doctest, feature = "cookies", feature = "json"))]
+#[doc = include_str!("../README.md")]
+mod readme {}
