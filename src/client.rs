@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use http::header::PROXY_AUTHORIZATION;
 use http::{Request, Response, StatusCode};
+#[cfg(feature = "rustls")]
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
@@ -23,10 +24,15 @@ use tower::Service;
 use crate::connect::{self, ProxyError};
 use crate::error::Error;
 use crate::proxy::{Proxy, ProxyEnv, ProxyRules};
+#[cfg(feature = "rustls")]
 use crate::tls::{Certificate, Identity, TlsOptions, TlsVersion};
 use crate::{Body, BoxError};
 
+#[cfg(feature = "rustls")]
 type Connector = HttpsConnector<connect::Connector>;
+/// Without a TLS feature the connector refuses `https://` targets itself.
+#[cfg(not(feature = "rustls"))]
+type Connector = connect::Connector;
 
 /// A pooled HTTP/1.1 + HTTP/2 client: `tower::Service<http::Request<Body>>`.
 ///
@@ -75,6 +81,7 @@ impl HttpClient {
 /// Settings for an [`HttpClient`]; the session builder forwards its pool and TLS settings here.
 #[derive(Clone, Debug)]
 pub struct HttpClientBuilder {
+    #[cfg(feature = "rustls")]
     pub(crate) tls: TlsOptions,
     pool_max_idle_per_host: usize,
     pool_idle_timeout: Option<Duration>,
@@ -89,6 +96,7 @@ pub struct HttpClientBuilder {
 impl Default for HttpClientBuilder {
     fn default() -> Self {
         HttpClientBuilder {
+            #[cfg(feature = "rustls")]
             tls: TlsOptions::default(),
             pool_max_idle_per_host: usize::MAX,
             pool_idle_timeout: Some(Duration::from_secs(90)),
@@ -104,12 +112,14 @@ impl Default for HttpClientBuilder {
 
 impl HttpClientBuilder {
     /// Trust this root certificate in addition to the built-in roots.
+    #[cfg(feature = "rustls")]
     pub fn add_root_certificate(mut self, cert: Certificate) -> Self {
         self.tls.extra_roots.push(cert);
         self
     }
 
     /// Do not trust the built-in (webpki + native) roots; only the added ones.
+    #[cfg(feature = "rustls")]
     pub fn tls_built_in_root_certs(mut self, enabled: bool) -> Self {
         self.tls.builtin_roots_off = !enabled;
         self
@@ -118,26 +128,33 @@ impl HttpClientBuilder {
     /// Accept any server certificate, even expired, self-signed or for another name.
     ///
     /// Dangerous: anyone on the path can read and change the traffic. For tests only.
+    #[cfg(feature = "rustls")]
     pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
         self.tls.danger_accept_invalid_certs = accept;
         self
     }
 
     /// Present this client certificate (mutual TLS).
+    #[cfg(feature = "rustls")]
     pub fn identity(mut self, identity: Identity) -> Self {
         self.tls.identity = Some(identity);
         self
     }
 
     /// The lowest TLS version to accept (default: TLS 1.2).
+    #[cfg(feature = "rustls")]
     pub fn min_tls_version(mut self, version: TlsVersion) -> Self {
         self.tls.min_version = Some(version);
         self
     }
 
     /// Only offer HTTP/1.1 in ALPN.
+    #[allow(unused_mut)]
     pub fn http1_only(mut self) -> Self {
-        self.tls.http1_only = true;
+        #[cfg(feature = "rustls")]
+        {
+            self.tls.http1_only = true;
+        }
         self
     }
 
@@ -199,6 +216,7 @@ impl HttpClientBuilder {
 
     /// Build the client. Fails only on an invalid TLS configuration.
     pub fn build(self) -> Result<HttpClient, Error> {
+        #[cfg(feature = "rustls")]
         let tls = self.tls.client_config()?;
         let mut http = HttpConnector::new();
         http.enforce_http(false);
@@ -210,8 +228,11 @@ impl HttpClientBuilder {
             None
         };
         let proxies = Arc::new(ProxyRules::new(&self.proxies, env.as_ref()));
-        let connector = connect::Connector::new(http, proxies.clone(), &tls);
-        let connector = HttpsConnector::from((connector, tls));
+        #[cfg(feature = "rustls")]
+        let connector =
+            HttpsConnector::from((connect::Connector::new(http, proxies.clone(), &tls), tls));
+        #[cfg(not(feature = "rustls"))]
+        let connector = connect::Connector::new(http, proxies.clone());
         let mut builder = Client::builder(TokioExecutor::new());
         builder
             .pool_timer(TokioTimer::new())

@@ -91,6 +91,7 @@ mod request;
 mod response;
 mod session;
 mod stack;
+#[cfg(feature = "rustls")]
 mod tls;
 #[cfg(feature = "tracing")]
 pub mod trace;
@@ -108,6 +109,7 @@ pub use response::Response;
 pub use session::{
     box_service, BoxService, BoxServiceFuture, Session, SessionBuilder, SessionFuture,
 };
+#[cfg(feature = "rustls")]
 pub use tls::{Certificate, Identity, TlsVersion};
 
 #[cfg(feature = "cookies")]

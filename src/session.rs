@@ -17,6 +17,7 @@ use crate::client::HttpClientBuilder;
 use crate::error::Error;
 use crate::layers::headers::SharedHeaders;
 use crate::request::{IntoUrl, RequestBuilder};
+#[cfg(feature = "rustls")]
 use crate::tls::{Certificate, Identity, TlsVersion};
 use crate::{Body, BoxError, Response};
 
@@ -456,10 +457,15 @@ impl Default for SessionBuilder {
 fn session_default_headers() -> HeaderMap {
     #[allow(unused_mut)]
     let mut headers = crate::layers::headers::default_headers();
-    #[cfg(feature = "decompression")]
+    #[cfg(any(
+        feature = "gzip",
+        feature = "brotli",
+        feature = "zstd",
+        feature = "deflate"
+    ))]
     headers.insert(
         http::header::ACCEPT_ENCODING,
-        HeaderValue::from_static("gzip, deflate, br, zstd"),
+        crate::stack::accept_encoding(),
     );
     headers
 }
@@ -625,30 +631,35 @@ impl SessionBuilder {
     }
 
     /// Trust this root certificate in addition to the built-in roots.
+    #[cfg(feature = "rustls")]
     pub fn add_root_certificate(mut self, cert: Certificate) -> Self {
         self.client = self.client.add_root_certificate(cert);
         self
     }
 
     /// Trust only the added root certificates, not the built-in ones.
+    #[cfg(feature = "rustls")]
     pub fn tls_built_in_root_certs(mut self, enabled: bool) -> Self {
         self.client = self.client.tls_built_in_root_certs(enabled);
         self
     }
 
     /// Accept any server certificate. Dangerous; for tests only.
+    #[cfg(feature = "rustls")]
     pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
         self.client = self.client.danger_accept_invalid_certs(accept);
         self
     }
 
     /// Present this client certificate (mutual TLS).
+    #[cfg(feature = "rustls")]
     pub fn identity(mut self, identity: Identity) -> Self {
         self.client = self.client.identity(identity);
         self
     }
 
     /// The lowest TLS version to accept (default TLS 1.2).
+    #[cfg(feature = "rustls")]
     pub fn min_tls_version(mut self, version: TlsVersion) -> Self {
         self.client = self.client.min_tls_version(version);
         self
