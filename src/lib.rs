@@ -54,6 +54,29 @@
 //! | `except urllib3.exceptions.MaxRetryError` (`RetryError`) | `Err(e) if e.is_retry_exhausted()`                      |
 //! | `with requests.Session() as s:`                      | a scope: dropping the last clone closes the pool            |
 //!
+//! One row differs: with `HTTPDigestAuth`, requests puts the first `401` of the Digest round trip
+//! in `r.history`; [`Response::history`] lists redirect hops only (the challenge is answered inside
+//! the auth layer).
+//!
+//! ## From reqwest
+//!
+//! | reqwest 0.13                                         | tower-requests                                              |
+//! |------------------------------------------------------|-------------------------------------------------------------|
+//! | `let c = reqwest::Client::new();`                    | `let s = Session::new();` (cookies on, env proxies on)      |
+//! | `Client::builder().cookie_store(true)`               | on by default (feature `cookies`); `.cookie_store(false)` to turn off, `.cookie_jar(jar)` to share one |
+//! | `.cookie_provider(Arc<Jar>)`                         | `.cookie_jar(CookieJar)`; read it with `s.cookies().get_dict()` |
+//! | `.default_headers(map)`                              | `.default_headers(map)`, and later `s.headers().insert(..)` |
+//! | `.timeout(d)` / `.connect_timeout(d)`                | `.timeout(d)` / `.connect_timeout(d)`; `.attempt_timeout(d)` per attempt |
+//! | `.retry(reqwest::retry::for_host(h).classify_fn(..))`| `.retry(Retry::new().total(3).backoff_factor(0.5).status_forcelist([503]))` |
+//! | `.redirect(Policy::limited(5))` / `Policy::none()`   | `.max_redirects(5)` / `.redirects(false)`                   |
+//! | `.proxy(reqwest::Proxy::https(url)?)`                | `.proxy(Proxy::https(url)?)`                                |
+//! | `.add_root_certificate(reqwest::Certificate::from_pem(pem)?)` | `.add_root_certificate(Certificate::from_pem(pem)?)` |
+//! | `.connector_layer(layer)`                            | `.layer(layer)` (around each request, above the client), or your own stack in [`Session::from_service`] |
+//! | `c.get(url).query(..).form(..).json(..).send().await?` | `s.get(url).query(..).form(..).json(..).send().await?`    |
+//! | `resp.status()`, `resp.url()`, `resp.text().await?`  | the same names; plus `resp.history()`, `resp.cookies()`     |
+//! | `resp.error_for_status()?`                           | `resp.error_for_status()?`                                  |
+//! | `e.is_timeout()`, `e.is_connect()`, `e.is_status()`  | the same, plus `e.is_retry_exhausted()`                     |
+//!
 //! ## Assemble your own
 //!
 //! The layers are [`tower_requests::layers`](crate::layers) (the `tower-requests-layers` crate,

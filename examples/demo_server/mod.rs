@@ -354,7 +354,7 @@ async fn flaky(
 
 async fn unstable(State(stats): State<Arc<Stats>>) -> Response {
     let n = stats.unstable.fetch_add(1, Ordering::SeqCst);
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         (StatusCode::SERVICE_UNAVAILABLE, "unstable").into_response()
     } else {
         Json(json!({"ok": true, "hit": n + 1})).into_response()
