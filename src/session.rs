@@ -418,6 +418,36 @@ impl Future for SessionFuture {
 type LayerFn = Box<dyn FnOnce(BoxService) -> BoxService + Send>;
 
 /// Configuration for a [`Session`]; see [`Session::builder`].
+///
+/// Session-wide settings apply to every request; a request can still override them (see
+/// [`RequestBuilder`]). Here against a small server started in the example (hidden lines):
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+/// # use axum::{http::HeaderMap, routing::get, Router};
+/// # let app = Router::new().route("/headers", get(|h: HeaderMap| async move {
+/// #     let get = |n: &str| h.get(n).map_or("-", |v| v.to_str().unwrap()).to_string();
+/// #     format!("{} | {}", get("user-agent"), get("authorization"))
+/// # }));
+/// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// # let base = format!("http://{}", listener.local_addr()?);
+/// # tokio::spawn(async move { axum::serve(listener, app).await });
+/// use std::time::Duration;
+/// use tower_requests::{Retry, Session};
+///
+/// let session = Session::builder()
+///     .default_header("user-agent", "MyApp/1.0")
+///     .bearer_auth("t0ken")
+///     .retry(Retry::new().total(3).backoff_factor(0.5).status_forcelist([502, 503, 504]))
+///     .timeout(Duration::from_secs(30))
+///     .build()?;
+///
+/// // `base` is the test server's address, `http://127.0.0.1:<port>`.
+/// let seen = session.get(format!("{base}/headers")).send().await?.text().await?;
+/// assert_eq!(seen, "MyApp/1.0 | Bearer t0ken");
+/// # Ok(()) }
+/// ```
 #[must_use]
 pub struct SessionBuilder {
     error: Option<Error>,
