@@ -3,7 +3,7 @@
 # `cargo test`, e.g. `bash scripts/test.sh --test proxy_tls`).
 #
 # 1. Some tests start real programs on 127.0.0.1: tinyproxy (forward proxy) and microsocks (SOCKS5
-#    proxy); redis-server is installed for the Redis-backed features. When one is missing and this
+#    proxy); redis-server too, for tests of Redis-backed features. When one is missing and this
 #    runs as root (or with password-less sudo) on a Debian/Ubuntu machine, it is apt-installed.
 #    Otherwise the tests that need it print "SKIPPED: ..." and pass; set
 #    TOWER_REQUESTS_REQUIRE_PROGRAMS=1 (CI does) to make a missing program a failure instead.

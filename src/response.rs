@@ -18,7 +18,8 @@ use crate::Body;
 /// The status and headers are here at once; the body is read by [`text`](Response::text),
 /// [`bytes`](Response::bytes), [`json`](Response::json) or
 /// [`bytes_stream`](Response::bytes_stream). Against a small server (hidden lines) where `/old`
-/// redirects to `/new`, which sets a cookie and answers JSON:
+/// redirects to `/new`, which sets a cookie and answers JSON (`serde_json` is only for the JSON
+/// value):
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
