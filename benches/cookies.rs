@@ -1,4 +1,4 @@
-//! Cookie jar speed (issue 4): 10 000 cookies over 1 000 domains; building the Cookie header
+//! Cookie jar speed: 10 000 cookies over 1 000 domains; building the Cookie header
 //! for one URL and storing one Set-Cookie must stay in the microseconds (≤ 5 µs median).
 //! `cargo bench --bench cookies`.
 

@@ -1,6 +1,6 @@
-//! What a session costs: `Session::new()` after the first (issue 9 target ≤ 20 µs; the TLS
+//! What a session costs: `Session::new()` after the first (target ≤ 20 µs; the TLS
 //! configuration and roots are built once per process), and the memory an idle session keeps
-//! (target ≤ 50 KB), measured with a counting allocator; then issue 9's scenario, 10 000
+//! (target ≤ 50 KB), measured with a counting allocator; then the many-sessions scenario, 10 000
 //! isolated sessions (one per user) against one in-process server: each logs in (gets its own
 //! cookie) and reads it back; time and memory are printed (`SESSIONS=n` changes the count).
 //! `cargo bench --bench session_cost`.
@@ -93,7 +93,7 @@ fn start_server() -> SocketAddr {
     rx.recv().unwrap()
 }
 
-/// Issue 9's example scenario, run once: `n` isolated sessions, one per user, each logging in
+/// The many-sessions scenario, run once: `n` isolated sessions, one per user, each logging in
 /// (its own cookie) and reading it back through one in-process server, 64 users at a time.
 fn many_sessions(rt: &tokio::runtime::Runtime, n: usize) {
     let addr = start_server();

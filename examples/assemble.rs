@@ -1,7 +1,9 @@
 //! Interop (b): assemble your own session. Our `CookieLayer` and `RetryLayer` stacked with
 //! tower-http's `TraceLayer` and `DecompressionLayer` and tower's `RateLimitLayer`, over a raw
 //! hyper-util client, then wrapped in the facade with `Session::from_service`.
-//! `cargo run --example assemble` (in-process upstream on 127.0.0.1).
+//! `cargo run --example assemble` (in-process upstream on 127.0.0.1). The trace layer's output
+//! is one line per finished call; `ASSEMBLE_TRACE=full` prints every tower-http trace
+//! event in tracing's full format.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -169,6 +171,24 @@ where
         )
 }
 
+/// The example's default: one line per finished call (tower-http's `on_response` event,
+/// with the request span's method and URI), no timestamps or targets.
+pub fn short_trace_subscriber() -> impl tracing::Subscriber + Send + Sync {
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .compact()
+                .without_time()
+                .with_target(false)
+                .with_level(false),
+        )
+        .with(
+            tracing_subscriber::filter::Targets::new()
+                .with_target("tower_http::trace::make_span", tracing::Level::DEBUG)
+                .with_target("tower_http::trace::on_response", tracing::Level::DEBUG),
+        )
+}
+
 /// What the cookie / retry / gzip calls answered.
 #[derive(Debug, Default)]
 pub struct Answers {
@@ -227,7 +247,11 @@ pub async fn burst(session: &Session, base: &str, n: usize) -> Result<Vec<u16>, 
 #[allow(dead_code)]
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
-    tracing::subscriber::set_global_default(trace_subscriber(std::io::stdout))?;
+    if std::env::var("ASSEMBLE_TRACE").is_ok_and(|v| v == "full") {
+        tracing::subscriber::set_global_default(trace_subscriber(std::io::stdout))?;
+    } else {
+        tracing::subscriber::set_global_default(short_trace_subscriber())?;
+    }
     let state = Arc::new(Upstream::default());
     let base = format!("http://{}", serve(upstream(state.clone())).await?);
     println!("upstream on {base}");

@@ -1,4 +1,4 @@
-//! Issue 9's scenario: 10 000 isolated sessions (one per user, as a multi-tenant service
+//! Many isolated sessions: 10 000 of them (one per user, as a multi-tenant service
 //! would keep them) against one in-process server. Each user logs in (its own cookie) and reads
 //! its profile; the program prints the time, the cost of creating the sessions, and the memory
 //! they hold. `cargo run --release --example many_sessions [-- N]`.

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use http::header::PROXY_AUTHORIZATION;
 use http::{Request, Response, StatusCode};
+#[cfg(feature = "rustls")]
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
@@ -26,22 +27,30 @@ use crate::error::Error;
 use crate::forward::{ForwardFuture, Forwarder};
 use crate::limit::HostLimit;
 use crate::proxy::{Proxy, ProxyEnv, ProxyRules};
+#[cfg(feature = "rustls")]
 use crate::tls::{Certificate, Identity, TlsOptions, TlsVersion};
 use crate::{Body, BoxError};
 
+#[cfg(feature = "rustls")]
 type Connector = TrackedConnector<HttpsConnector<connect::Connector>>;
+/// Without a TLS feature the connector refuses `https://` targets itself.
+#[cfg(not(feature = "rustls"))]
+type Connector = TrackedConnector<connect::Connector>;
 
 /// A pooled HTTP/1.1 + HTTP/2 client: `tower::Service<http::Request<Body>>`.
 ///
 /// Requests must carry an absolute `http://` or `https://` URI.
 ///
+/// With `tower` (feature `util`) for `ServiceExt::oneshot`:
+///
 /// ```no_run
 /// # async fn run() -> Result<(), tower_requests::BoxError> {
 /// use tower::ServiceExt;
+/// use tower_requests::http::Request;
 /// use tower_requests::{Body, HttpClient};
 ///
 /// let client = HttpClient::new();
-/// let req = http::Request::get("http://127.0.0.1:8080/").body(Body::empty())?;
+/// let req = Request::get("http://127.0.0.1:8080/").body(Body::empty())?;
 /// let resp = client.oneshot(req).await?;
 /// println!("{}", resp.status());
 /// # Ok(()) }
@@ -85,6 +94,7 @@ impl HttpClient {
 /// Settings for an [`HttpClient`]; the session builder forwards its pool and TLS settings here.
 #[derive(Clone, Debug)]
 pub struct HttpClientBuilder {
+    #[cfg(feature = "rustls")]
     pub(crate) tls: TlsOptions,
     pool_max_idle_per_host: usize,
     pool_max_per_host: Option<usize>,
@@ -101,6 +111,7 @@ pub struct HttpClientBuilder {
 impl Default for HttpClientBuilder {
     fn default() -> Self {
         HttpClientBuilder {
+            #[cfg(feature = "rustls")]
             tls: TlsOptions::default(),
             pool_max_idle_per_host: usize::MAX,
             pool_max_per_host: None,
@@ -118,12 +129,14 @@ impl Default for HttpClientBuilder {
 
 impl HttpClientBuilder {
     /// Trust this root certificate in addition to the built-in roots.
+    #[cfg(feature = "rustls")]
     pub fn add_root_certificate(mut self, cert: Certificate) -> Self {
         self.tls.extra_roots.push(cert);
         self
     }
 
     /// Do not trust the built-in (webpki + native) roots; only the added ones.
+    #[cfg(feature = "rustls")]
     pub fn tls_built_in_root_certs(mut self, enabled: bool) -> Self {
         self.tls.builtin_roots_off = !enabled;
         self
@@ -132,26 +145,33 @@ impl HttpClientBuilder {
     /// Accept any server certificate, even expired, self-signed or for another name.
     ///
     /// Dangerous: anyone on the path can read and change the traffic. For tests only.
+    #[cfg(feature = "rustls")]
     pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
         self.tls.danger_accept_invalid_certs = accept;
         self
     }
 
     /// Present this client certificate (mutual TLS).
+    #[cfg(feature = "rustls")]
     pub fn identity(mut self, identity: Identity) -> Self {
         self.tls.identity = Some(identity);
         self
     }
 
     /// The lowest TLS version to accept (default: TLS 1.2).
+    #[cfg(feature = "rustls")]
     pub fn min_tls_version(mut self, version: TlsVersion) -> Self {
         self.tls.min_version = Some(version);
         self
     }
 
     /// Only offer HTTP/1.1 in ALPN.
+    #[allow(unused_mut)]
     pub fn http1_only(mut self) -> Self {
-        self.tls.http1_only = true;
+        #[cfg(feature = "rustls")]
+        {
+            self.tls.http1_only = true;
+        }
         self
     }
 
@@ -232,6 +252,7 @@ impl HttpClientBuilder {
     /// Build the client. Fails on an invalid TLS configuration, and on a proxy variable of the
     /// environment that is set but unusable (the error names it).
     pub fn build(self) -> Result<HttpClient, Error> {
+        #[cfg(feature = "rustls")]
         let tls = self.tls.client_config()?;
         let mut http = HttpConnector::new();
         http.enforce_http(false);
@@ -244,21 +265,23 @@ impl HttpClientBuilder {
         };
         let proxies = Arc::new(ProxyRules::new(&self.proxies, env.as_ref())?);
         let limit = self.pool_max_per_host.map(|n| Arc::new(HostLimit::new(n)));
+        #[cfg(feature = "rustls")]
+        let proxy_tls = connect::proxy_tls(&tls);
+        #[cfg(not(feature = "rustls"))]
+        let proxy_tls = ();
         let forward = Forwarder::new(
             http.clone(),
-            &tls,
+            proxy_tls.clone(),
             self.pool_max_idle_per_host,
             self.pool_idle_timeout,
             limit.clone(),
         );
-        let connector = connect::Connector::new(http, proxies.clone(), &tls);
+        let connector = connect::Connector::new(http, proxies.clone(), proxy_tls);
+        #[cfg(feature = "rustls")]
+        let connector = HttpsConnector::from((connector, tls));
         let idle_cap =
             (self.pool_max_idle != usize::MAX).then(|| Arc::new(IdleCap::new(self.pool_max_idle)));
-        let connector = TrackedConnector::new(
-            HttpsConnector::from((connector, tls)),
-            limit,
-            idle_cap.clone(),
-        );
+        let connector = TrackedConnector::new(connector, limit, idle_cap.clone());
         let mut builder = Client::builder(TokioExecutor::new());
         builder
             .pool_timer(TokioTimer::new())

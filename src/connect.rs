@@ -16,7 +16,9 @@ use http::{HeaderValue, StatusCode, Uri};
 use hyper::rt::{Read, ReadBufCursor, Write};
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::rt::TokioIo;
+#[cfg(feature = "rustls")]
 use rustls::pki_types::ServerName;
+#[cfg(feature = "rustls")]
 use rustls::ClientConfig;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
@@ -90,26 +92,35 @@ pub(crate) struct Connector {
     http: HttpConnector,
     rules: Arc<ProxyRules>,
     /// TLS for `https://` proxies (HTTP/1.1 only: CONNECT and forwarding are HTTP/1.1).
-    proxy_tls: Arc<ClientConfig>,
+    proxy_tls: ProxyTls,
 }
 
 impl Connector {
-    pub(crate) fn new(http: HttpConnector, rules: Arc<ProxyRules>, tls: &ClientConfig) -> Self {
+    /// Without a TLS feature (`proxy_tls` is `()`), `https://` targets and proxies are refused.
+    pub(crate) fn new(http: HttpConnector, rules: Arc<ProxyRules>, proxy_tls: ProxyTls) -> Self {
         Connector {
             http,
             rules,
-            proxy_tls: proxy_tls(tls),
+            proxy_tls,
         }
     }
 }
 
 /// The TLS configuration for `https://` proxies: the client's, offering HTTP/1.1 only (CONNECT
 /// and forwarding are HTTP/1.1).
-pub(crate) fn proxy_tls(tls: &ClientConfig) -> Arc<ClientConfig> {
+#[cfg(feature = "rustls")]
+pub(crate) fn proxy_tls(tls: &ClientConfig) -> ProxyTls {
     let mut proxy_tls = tls.clone();
     proxy_tls.alpn_protocols = vec![b"http/1.1".to_vec()];
     Arc::new(proxy_tls)
 }
+
+/// TLS for `https://` proxies: none without a TLS feature.
+#[cfg(not(feature = "rustls"))]
+pub(crate) type ProxyTls = ();
+/// TLS for `https://` proxies.
+#[cfg(feature = "rustls")]
+pub(crate) type ProxyTls = Arc<ClientConfig>;
 
 type ConnectFuture = Pin<Box<dyn Future<Output = Result<Conn, BoxError>> + Send>>;
 
@@ -123,6 +134,10 @@ impl Service<Uri> for Connector {
     }
 
     fn call(&mut self, dst: Uri) -> ConnectFuture {
+        #[cfg(not(feature = "rustls"))]
+        if dst.scheme_str() == Some("https") {
+            return Box::pin(async { Err(no_tls().into()) });
+        }
         let mut http = self.http.clone();
         let proxy = if self.rules.is_empty() {
             None
@@ -139,6 +154,7 @@ impl Service<Uri> for Connector {
         match proxy_uri.scheme_str() {
             Some("socks5") | Some("socks5h") => socks(http, proxy, dst),
             _ => {
+                #[allow(clippy::clone_on_copy, clippy::let_unit_value)]
                 let tls = self.proxy_tls.clone();
                 let auth = proxy.basic_auth().cloned();
                 // Only tunnels get here: plain-http requests to an http(s) proxy go in absolute
@@ -153,10 +169,19 @@ impl Service<Uri> for Connector {
     }
 }
 
+/// The error for `https://` without a TLS feature.
+#[cfg(not(feature = "rustls"))]
+fn no_tls() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        "https:// needs TLS: enable the `rustls` feature of tower-requests",
+    )
+}
+
 pub(crate) async fn connect_proxy(
     http: &mut HttpConnector,
     proxy: &Uri,
-    tls: Arc<ClientConfig>,
+    tls: ProxyTls,
 ) -> Result<Stream, BoxError> {
     let tcp = http
         .call(proxy.clone())
@@ -166,6 +191,22 @@ pub(crate) async fn connect_proxy(
     if proxy.scheme_str() != Some("https") {
         return Ok(Stream::Tcp(tcp));
     }
+    tls_to_proxy(proxy, tcp, tls).await
+}
+
+#[cfg(not(feature = "rustls"))]
+async fn tls_to_proxy(proxy: &Uri, _tcp: TcpStream, _tls: ()) -> Result<Stream, BoxError> {
+    Err(ProxyError::new(format!("cannot use proxy {proxy}"))
+        .with_source(no_tls())
+        .into())
+}
+
+#[cfg(feature = "rustls")]
+async fn tls_to_proxy(
+    proxy: &Uri,
+    tcp: TcpStream,
+    tls: Arc<ClientConfig>,
+) -> Result<Stream, BoxError> {
     let host = proxy
         .host()
         .unwrap_or_default()
@@ -350,6 +391,7 @@ impl Write for Conn {
 
 pub(crate) enum Stream {
     Tcp(TcpStream),
+    #[cfg(feature = "rustls")]
     Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
 }
 
@@ -361,6 +403,7 @@ impl AsyncRead for Stream {
     ) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
+            #[cfg(feature = "rustls")]
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
         }
     }
@@ -374,18 +417,21 @@ impl AsyncWrite for Stream {
     ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
+            #[cfg(feature = "rustls")]
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
         }
     }
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_flush(cx),
+            #[cfg(feature = "rustls")]
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
         }
     }
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_shutdown(cx),
+            #[cfg(feature = "rustls")]
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
         }
     }
@@ -396,12 +442,14 @@ impl AsyncWrite for Stream {
     ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            #[cfg(feature = "rustls")]
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
         }
     }
     fn is_write_vectored(&self) -> bool {
         match self {
             Stream::Tcp(s) => s.is_write_vectored(),
+            #[cfg(feature = "rustls")]
             Stream::Tls(s) => s.is_write_vectored(),
         }
     }

@@ -34,6 +34,69 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// `Display` says what happened and for which URL (never with its user name or password); the
 /// underlying cause is [`source()`](std::error::Error::source) only, so that error reporters
 /// (`anyhow`, `eyre`) print each cause once. `{:#}` prints the whole chain on one line.
+///
+/// Ask what happened with the `is_*` methods (they mirror requests' exception classes), and
+/// read [`url()`](Error::url) and [`source()`](std::error::Error::source) for where and why.
+/// Against a small server (hidden lines) with a missing page and a slow one, and a port where
+/// nothing listens:
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+/// # use axum::{routing::get, Router};
+/// # let app = Router::new().route("/slow", get(|| async {
+/// #     tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+/// # }));
+/// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// # let base = format!("http://{}", listener.local_addr()?);
+/// # tokio::spawn(async move { axum::serve(listener, app).await });
+/// # let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// # let closed_url = format!("http://{}/", closed.local_addr()?);
+/// # drop(closed);
+/// use std::time::Duration;
+/// use tower_requests::{Error, Session};
+///
+/// async fn fetch(session: &Session, url: &str) -> Result<String, Error> {
+///     let resp = session
+///         .get(url)
+///         .timeout(Duration::from_millis(200))
+///         .send()
+///         .await?
+///         .error_for_status()?;
+///     resp.text().await
+/// }
+///
+/// fn describe(e: &Error) -> String {
+///     match e {
+///         e if e.is_timeout() => "timed out".to_string(),
+///         e if e.is_connect() => "could not connect".to_string(),
+///         e if e.is_status() => format!("HTTP {}", e.status().unwrap().as_u16()),
+///         e if e.is_redirect() => "too many redirects".to_string(),
+///         e if e.is_retry_exhausted() => "gave up retrying".to_string(),
+///         e if e.is_builder() => "bad request setup".to_string(),
+///         _ => "other".to_string(),
+///     }
+/// }
+///
+/// let session = Session::new();
+/// // `base`: a test server's address; `closed_url`: a port where nothing listens.
+/// let missing = fetch(&session, &format!("{base}/missing")).await.unwrap_err();
+/// assert_eq!(describe(&missing), "HTTP 404");
+/// assert_eq!(missing.url().unwrap().path(), "/missing");
+///
+/// let slow = fetch(&session, &format!("{base}/slow")).await.unwrap_err();
+/// assert_eq!(describe(&slow), "timed out");
+///
+/// let refused = fetch(&session, &closed_url).await.unwrap_err();
+/// assert_eq!(describe(&refused), "could not connect");
+/// // The cause chain says why:
+/// let mut cause = std::error::Error::source(&refused);
+/// while let Some(c) = cause {
+///     println!("  caused by: {c}");
+///     cause = c.source();
+/// }
+/// # Ok(()) }
+/// ```
 pub struct Error {
     inner: Box<Inner>,
 }

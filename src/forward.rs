@@ -20,10 +20,9 @@ use http::{HeaderValue, Request, Response, Uri};
 use hyper::body::Incoming;
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::client::legacy::connect::HttpConnector;
-use rustls::ClientConfig;
 use tokio::sync::{Notify, OwnedSemaphorePermit};
 
-use crate::connect::{self, ProxyError};
+use crate::connect::{self, ProxyError, ProxyTls};
 use crate::delivery::{self, Probe};
 use crate::layers::{Delivery, DeliveryError};
 use crate::limit::HostLimit;
@@ -46,7 +45,7 @@ impl std::fmt::Debug for Forwarder {
 
 struct Shared {
     http: HttpConnector,
-    tls: Arc<ClientConfig>,
+    tls: ProxyTls,
     max_idle: usize,
     idle_timeout: Option<Duration>,
     idle: Mutex<HashMap<Uri, Vec<Idle>>>,
@@ -65,7 +64,7 @@ struct Idle {
 impl Forwarder {
     pub(crate) fn new(
         http: HttpConnector,
-        tls: &ClientConfig,
+        tls: ProxyTls,
         max_idle: usize,
         idle_timeout: Option<Duration>,
         limit: Option<Arc<HostLimit>>,
@@ -73,7 +72,7 @@ impl Forwarder {
         Forwarder {
             shared: Arc::new(Shared {
                 http,
-                tls: connect::proxy_tls(tls),
+                tls,
                 max_idle,
                 idle_timeout,
                 idle: Mutex::new(HashMap::new()),
@@ -170,6 +169,7 @@ impl Shared {
         permit: Option<OwnedSemaphorePermit>,
     ) -> Result<(SendRequest<Body>, Probe), BoxError> {
         let mut http = self.http.clone();
+        #[allow(clippy::clone_on_copy, clippy::unit_arg)]
         let stream = connect::connect_proxy(&mut http, proxy, self.tls.clone()).await?;
         let (io, probe) = delivery::track(hyper_util::rt::TokioIo::new(stream), permit);
         let (sender, conn) = hyper::client::conn::http1::handshake(io)

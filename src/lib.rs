@@ -8,20 +8,39 @@
 //! Take the ready [`Session`], or assemble your own stack from [`layers`] with
 //! `tower::ServiceBuilder` and wrap it with [`Session::from_service`].
 //!
-//! ```text
-//! Session (builder, RequestBuilder, Response, Error, mount table)
-//!   TotalTimeoutLayer     whole call incl. redirects, retries and body
-//!   DefaultHeadersLayer   session headers, only where the request has none
-//!   DecompressionLayer    tower-http: gzip, br, deflate, zstd
-//!   FollowRedirectLayer   requests' policy; each hop goes through the layers below
-//!   AuthLayer             Basic / Bearer / Digest / custom; origin-scoped
-//!   CookieLayer           Cookie header from the jar; every Set-Cookie into the jar
-//!   RetryLayer            urllib3 Retry semantics
-//!   TimeoutLayer          per attempt
-//!   your layers           SessionBuilder::layer
-//!   mounted transports    SessionBuilder::mount (longest prefix wins)
-//!   HttpClient            hyper-util pooled client, rustls, HTTP/1.1 + HTTP/2, proxies
-//! ```
+//! ## The stack
+//!
+//! A [`Session`] is this stack of layers, top to bottom; each is an independent tower layer
+//! from [`layers`] that you can also use on its own.
+//!
+//! | layer | what it does | set with |
+//! |---|---|---|
+//! | [`TotalTimeoutLayer`](layers::TotalTimeoutLayer) | one deadline for the whole call, redirects, retries and body included | [`SessionBuilder::timeout`], [`RequestBuilder::timeout`] |
+//! | [`DefaultHeadersLayer`](layers::DefaultHeadersLayer) | session headers, only where the request has none | [`SessionBuilder::default_header`], [`Session::headers`] |
+//! | tower-http's [`DecompressionLayer`](https://docs.rs/tower-http/latest/tower_http/decompression/) | gzip, br, deflate, zstd bodies, as the features allow | features `gzip`, `brotli`, `zstd`, `deflate` |
+//! | [`FollowRedirectLayer`](layers::FollowRedirectLayer) | requests' redirect policy; each hop goes through the layers below | [`SessionBuilder::max_redirects`], [`SessionBuilder::redirects`] |
+//! | [`AuthLayer`](layers::AuthLayer) | Basic, Bearer, Digest, custom; origin-scoped | [`SessionBuilder::basic_auth`], [`SessionBuilder::auth`] |
+//! | [`CookieLayer`](layers::CookieLayer) | `Cookie` from the jar; every `Set-Cookie` into it | [`SessionBuilder::cookie_jar`], [`Session::cookies`] |
+//! | [`RetryLayer`](layers::RetryLayer) | urllib3's `Retry`: backoff, `Retry-After`, status list, budget | [`SessionBuilder::retry`] with [`Retry`] |
+//! | [`TimeoutLayer`](layers::TimeoutLayer) | each attempt: connect + until the response head | [`SessionBuilder::attempt_timeout`] |
+//! | your layers | anything tower | [`SessionBuilder::layer`] |
+//! | mounted transports | another service for a URL prefix (longest wins) | [`SessionBuilder::mount`] |
+//! | [`HttpClient`] | hyper-util pooled client, rustls, HTTP/1.1 + HTTP/2, [`Proxy`] | [`SessionBuilder::proxy`], pool and TLS settings |
+//!
+//! ## Cargo features
+//!
+//! Items that need a feature carry an "Available on crate feature … only" badge.
+//!
+//! | feature | default | what it enables |
+//! |---|---|---|
+//! | `rustls` (alias `rustls-tls`) | yes | HTTPS: [`Certificate`], [`Identity`], [`TlsVersion`] and the TLS settings of [`SessionBuilder`]; without it `https://` is refused with an error |
+//! | `http2` | yes | HTTP/2 by ALPN or prior knowledge |
+//! | `json` | yes | [`RequestBuilder::json`], [`Response::json`] (serde_json) |
+//! | `cookies` | yes | [`CookieJar`], [`Cookie`], [`Session::cookies`], [`Response::cookies`] |
+//! | `decompression` | yes | all of `gzip`, `brotli`, `zstd`, `deflate` (one response encoding each) |
+//! | `socks` | no | `socks5://` and `socks5h://` [`Proxy`] URLs |
+//! | `persist` | no | cookie files: JSON and curl's `cookies.txt` ([`layers::cookie`]) |
+//! | `tracing` | no | [`trace`]: a span per call and per attempt |
 //!
 //! ## From requests
 //!
@@ -54,7 +73,33 @@
 //! | `except urllib3.exceptions.MaxRetryError` (`RetryError`) | `Err(e) if e.is_retry_exhausted()`                      |
 //! | `with requests.Session() as s:`                      | a scope: dropping the last clone closes the pool            |
 //!
+//! One row differs: with `HTTPDigestAuth`, requests puts the first `401` of the Digest round trip
+//! in `r.history`; [`Response::history`] lists redirect hops only (the challenge is answered inside
+//! the auth layer).
+//!
+//! ## From reqwest
+//!
+//! | reqwest 0.13                                         | tower-requests                                              |
+//! |------------------------------------------------------|-------------------------------------------------------------|
+//! | `let c = reqwest::Client::new();`                    | `let s = Session::new();` (cookies on, env proxies on)      |
+//! | `Client::builder().cookie_store(true)`               | on by default (feature `cookies`); `.cookie_store(false)` to turn off, `.cookie_jar(jar)` to share one |
+//! | `.cookie_provider(Arc<Jar>)`                         | `.cookie_jar(CookieJar)`; read it with `s.cookies().get_dict()` |
+//! | `.default_headers(map)`                              | `.default_headers(map)`, and later `s.headers().insert(..)` |
+//! | `.timeout(d)` / `.connect_timeout(d)`                | `.timeout(d)` / `.connect_timeout(d)`; `.attempt_timeout(d)` per attempt |
+//! | `.retry(reqwest::retry::for_host(h).classify_fn(..))`| `.retry(Retry::new().total(3).backoff_factor(0.5).status_forcelist([503]))` |
+//! | `.redirect(Policy::limited(5))` / `Policy::none()`   | `.max_redirects(5)` / `.redirects(false)`                   |
+//! | `.proxy(reqwest::Proxy::https(url)?)`                | `.proxy(Proxy::https(url)?)`                                |
+//! | `.add_root_certificate(reqwest::Certificate::from_pem(pem)?)` | `.add_root_certificate(Certificate::from_pem(pem)?)` |
+//! | `.connector_layer(layer)`                            | `.layer(layer)` (around each request, above the client), or your own stack in [`Session::from_service`] |
+//! | `c.get(url).query(..).form(..).json(..).send().await?` | `s.get(url).query(..).form(..).json(..).send().await?`    |
+//! | `resp.status()`, `resp.url()`, `resp.text().await?`  | the same names; plus `resp.history()`, `resp.cookies()`     |
+//! | `resp.error_for_status()?`                           | `resp.error_for_status()?`                                  |
+//! | `e.is_timeout()`, `e.is_connect()`, `e.is_status()`  | the same, plus `e.is_retry_exhausted()`                     |
+//!
 //! ## Assemble your own
+//!
+//! The layers are [`tower_requests::layers`](crate::layers) (the `tower-requests-layers` crate,
+//! re-exported); stacking them takes `tower`'s `ServiceBuilder` (`cargo add tower`).
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -77,6 +122,7 @@
 //! ```
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod client;
 mod connect;
@@ -90,6 +136,7 @@ mod request;
 mod response;
 mod session;
 mod stack;
+#[cfg(feature = "rustls")]
 mod tls;
 #[cfg(feature = "tracing")]
 pub mod trace;
@@ -107,10 +154,55 @@ pub use response::{Response, DEFAULT_MAX_BODY_SIZE};
 pub use session::{
     box_service, BoxService, BoxServiceFuture, Session, SessionBuilder, SessionFuture,
 };
+#[cfg(feature = "rustls")]
 pub use tls::{Certificate, Identity, TlsVersion};
 
 #[cfg(feature = "cookies")]
-pub use layers::cookie::{Cookie, CookieJar};
+pub use layers::cookie::Cookie;
+/// The cookie jar (from [`layers::cookie`]), shared by handle: cloning it gives another handle to
+/// the same cookies, and [`SessionBuilder::cookie_jar`] hands one to a session.
+///
+/// Against a small server (hidden lines) where `/login` sets `sid` and `/whoami` echoes the
+/// `Cookie` header it received:
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+/// # use axum::{http::{header, HeaderMap}, routing::get, Router};
+/// # let app = Router::new()
+/// #     .route("/login", get(|| async { ([(header::SET_COOKIE, "sid=abc; Path=/; HttpOnly")], "hi") }))
+/// #     .route("/whoami", get(|h: HeaderMap| async move {
+/// #         h.get(header::COOKIE).map_or("-", |v| v.to_str().unwrap()).to_string()
+/// #     }));
+/// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// # let base = format!("http://{}", listener.local_addr()?);
+/// # tokio::spawn(async move { axum::serve(listener, app).await });
+/// use tower_requests::{CookieJar, Session, Url};
+///
+/// let jar = CookieJar::new();
+/// // `base` is the test server's address, `http://127.0.0.1:<port>`.
+/// let site = Url::parse(&base)?;
+/// jar.set("theme", "dark", &site)?; // requests' jar.set(name, value)
+///
+/// let session = Session::builder().cookie_jar(jar.clone()).build()?;
+/// session.get(format!("{base}/login")).send().await?;
+/// assert_eq!(jar.get("sid").as_deref(), Some("abc")); // the server's cookie, in our handle
+///
+/// let sent = session.get(format!("{base}/whoami")).send().await?.text().await?;
+/// assert_eq!(sent, "theme=dark; sid=abc"); // both cookies, oldest first
+///
+/// assert_eq!(jar.get_dict().len(), 2);
+/// jar.remove("theme");
+/// assert_eq!(jar.cookie_header(&site).unwrap(), "sid=abc");
+/// # Ok(()) }
+/// ```
+#[cfg(feature = "cookies")]
+pub use layers::cookie::CookieJar;
 
 pub use http;
 pub use url::Url;
+
+// Every Rust code block of the README compiles (and runs, unless `no_run`) as a doctest.
+#[cfg(all(doctest, feature = "cookies", feature = "json"))]
+#[doc = include_str!("../README.md")]
+mod readme {}

@@ -33,6 +33,37 @@ use hyper_util::client::proxy::matcher::{Intercept, Matcher};
 use crate::error::Error;
 
 /// A proxy rule for a session.
+///
+/// [`Proxy::http`] covers `http://` URLs, [`Proxy::https`] `https://` URLs (through a
+/// `CONNECT` tunnel), [`Proxy::all`] both; the proxy URL may be `http://`, `https://`, or with
+/// the `socks` feature `socks5://` / `socks5h://`, with `user:password@` for proxy credentials.
+/// Here a small forward proxy started in the example (hidden lines) answers with the request
+/// line it received, so no request leaves the machine:
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+/// # use axum::{extract::Request, Router};
+/// # let proxy = Router::new().fallback(|req: Request| async move {
+/// #     format!("proxied {} {}", req.method(), req.uri())
+/// # });
+/// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// # let proxy_url = format!("http://{}", listener.local_addr()?);
+/// # tokio::spawn(async move { axum::serve(listener, proxy).await });
+/// use tower_requests::{Proxy, Session};
+///
+/// // `proxy_url` is the test proxy's address, `http://127.0.0.1:<port>`.
+/// let session = Session::builder()
+///     .proxy(Proxy::http(&proxy_url)?.no_proxy("localhost, internal.example"))
+///     .trust_env(false) // ignore HTTP_PROXY and friends: only the rule above
+///     .build()?;
+/// let text = session.get("http://example.com/hello").send().await?.text().await?;
+/// assert_eq!(text, "proxied GET http://example.com/hello");
+///
+/// // Invalid proxy URLs are refused when the rule is made:
+/// assert!(Proxy::all("ftp://proxy.example:21").unwrap_err().is_builder());
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct Proxy {
     scope: Scope,

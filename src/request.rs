@@ -224,6 +224,48 @@ pub(crate) fn validate_url(url: &Url) -> Result<(), Error> {
 ///
 /// Every mistake (bad URL, header, JSON) is remembered and returned by `send()` as an
 /// [`Error::is_builder`] error; nothing here panics.
+///
+/// Against a small server that echoes what it received (hidden lines; `serde_json` is only for
+/// the JSON value):
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+/// # use axum::{extract::Request, http::header, Router};
+/// # let app = Router::new().fallback(|req: Request| async move {
+/// #     let (parts, body) = req.into_parts();
+/// #     let body = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+/// #     let h = |n: header::HeaderName| parts.headers.get(&n).map_or("-", |v| v.to_str().unwrap()).to_string();
+/// #     format!("{} {} accept={} user-agent={} {}", parts.method, parts.uri,
+/// #         h(header::ACCEPT), h(header::USER_AGENT), String::from_utf8_lossy(&body))
+/// # });
+/// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// # let base = format!("http://{}", listener.local_addr()?);
+/// # tokio::spawn(async move { axum::serve(listener, app).await });
+/// use std::time::Duration;
+/// use tower_requests::http::header::{ACCEPT, USER_AGENT};
+/// use tower_requests::Session;
+///
+/// let session = Session::new();
+/// // `base` is the test server's address, `http://127.0.0.1:<port>`.
+/// let echoed = session
+///     .post(format!("{base}/items"))
+///     .query(&[("page", "2")])
+///     .header(ACCEPT, "application/json")
+///     .without_header(USER_AGENT) // drop a session default for this request only
+///     .json(&serde_json::json!({ "name": "ada" }))
+///     .timeout(Duration::from_secs(5))
+///     .send()
+///     .await?
+///     .text()
+///     .await?;
+/// assert_eq!(echoed, r#"POST /items?page=2 accept=application/json user-agent=- {"name":"ada"}"#);
+///
+/// // A mistake surfaces at send(), as a builder error:
+/// let err = session.get("http://exa mple.com/").send().await.unwrap_err();
+/// assert!(err.is_builder());
+/// # Ok(()) }
+/// ```
 #[must_use = "a RequestBuilder does nothing until you send() it"]
 pub struct RequestBuilder {
     session: Session,

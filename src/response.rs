@@ -41,6 +41,42 @@ impl BodyLimit {
 }
 
 /// A response from a [`Session`](crate::Session).
+///
+/// The status and headers are here at once; the body is read by [`text`](Response::text),
+/// [`bytes`](Response::bytes), [`json`](Response::json) or
+/// [`bytes_stream`](Response::bytes_stream). Against a small server (hidden lines) where `/old`
+/// redirects to `/new`, which sets a cookie and answers JSON (`serde_json` is only for the JSON
+/// value):
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+/// # use axum::{http::header, response::Redirect, routing::get, Router};
+/// # let app = Router::new()
+/// #     .route("/old", get(|| async { Redirect::to("/new") }))
+/// #     .route("/new", get(|| async {
+/// #         ([(header::SET_COOKIE, "sid=abc; Path=/"), (header::CONTENT_TYPE, "application/json")],
+/// #          r#"{"user":"ada","admin":false}"#)
+/// #     }));
+/// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// # let base = format!("http://{}", listener.local_addr()?);
+/// # tokio::spawn(async move { axum::serve(listener, app).await });
+/// use tower_requests::http::StatusCode;
+/// use tower_requests::Session;
+///
+/// let session = Session::new();
+/// // `base` is the test server's address, `http://127.0.0.1:<port>`.
+/// let resp = session.get(format!("{base}/old")).send().await?;
+/// assert_eq!(resp.status(), StatusCode::OK);
+/// assert_eq!(resp.url().path(), "/new"); // the final URL
+/// assert_eq!(resp.history().len(), 1); // one redirect followed (a 303 from /old)
+/// assert_eq!(resp.headers()["content-type"], "application/json");
+/// assert_eq!(resp.cookies()[0].name(), "sid"); // this response's Set-Cookie, parsed
+///
+/// let body: serde_json::Value = resp.error_for_status()?.json().await?;
+/// assert_eq!(body["user"], "ada");
+/// # Ok(()) }
+/// ```
 pub struct Response {
     inner: http::Response<Body>,
     /// Shared with the request (and the session's URL cache) unless a redirect changed it.

@@ -18,6 +18,7 @@ use crate::error::Error;
 use crate::layers::headers::SharedHeaders;
 use crate::request::{IntoUrl, RequestBuilder};
 use crate::response::BodyLimit;
+#[cfg(feature = "rustls")]
 use crate::tls::{Certificate, Identity, TlsVersion};
 use crate::{Body, BoxError, Response};
 
@@ -460,6 +461,36 @@ impl Future for SessionFuture {
 type LayerFn = Box<dyn FnOnce(BoxService) -> BoxService + Send>;
 
 /// Configuration for a [`Session`]; see [`Session::builder`].
+///
+/// Session-wide settings apply to every request; a request can still override them (see
+/// [`RequestBuilder`]). Here against a small server started in the example (hidden lines):
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+/// # use axum::{http::HeaderMap, routing::get, Router};
+/// # let app = Router::new().route("/headers", get(|h: HeaderMap| async move {
+/// #     let get = |n: &str| h.get(n).map_or("-", |v| v.to_str().unwrap()).to_string();
+/// #     format!("{} | {}", get("user-agent"), get("authorization"))
+/// # }));
+/// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// # let base = format!("http://{}", listener.local_addr()?);
+/// # tokio::spawn(async move { axum::serve(listener, app).await });
+/// use std::time::Duration;
+/// use tower_requests::{Retry, Session};
+///
+/// let session = Session::builder()
+///     .default_header("user-agent", "MyApp/1.0")
+///     .bearer_auth("t0ken")
+///     .retry(Retry::new().total(3).backoff_factor(0.5).status_forcelist([502, 503, 504]))
+///     .timeout(Duration::from_secs(30))
+///     .build()?;
+///
+/// // `base` is the test server's address, `http://127.0.0.1:<port>`.
+/// let seen = session.get(format!("{base}/headers")).send().await?.text().await?;
+/// assert_eq!(seen, "MyApp/1.0 | Bearer t0ken");
+/// # Ok(()) }
+/// ```
 #[must_use]
 pub struct SessionBuilder {
     error: Option<Error>,
@@ -500,10 +531,15 @@ impl Default for SessionBuilder {
 fn session_default_headers() -> HeaderMap {
     #[allow(unused_mut)]
     let mut headers = crate::layers::headers::default_headers();
-    #[cfg(feature = "decompression")]
+    #[cfg(any(
+        feature = "gzip",
+        feature = "brotli",
+        feature = "zstd",
+        feature = "deflate"
+    ))]
     headers.insert(
         http::header::ACCEPT_ENCODING,
-        HeaderValue::from_static("gzip, deflate, br, zstd"),
+        crate::stack::accept_encoding(),
     );
     headers
 }
@@ -696,30 +732,35 @@ impl SessionBuilder {
     }
 
     /// Trust this root certificate in addition to the built-in roots.
+    #[cfg(feature = "rustls")]
     pub fn add_root_certificate(mut self, cert: Certificate) -> Self {
         self.client = self.client.add_root_certificate(cert);
         self
     }
 
     /// Trust only the added root certificates, not the built-in ones.
+    #[cfg(feature = "rustls")]
     pub fn tls_built_in_root_certs(mut self, enabled: bool) -> Self {
         self.client = self.client.tls_built_in_root_certs(enabled);
         self
     }
 
     /// Accept any server certificate. Dangerous; for tests only.
+    #[cfg(feature = "rustls")]
     pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
         self.client = self.client.danger_accept_invalid_certs(accept);
         self
     }
 
     /// Present this client certificate (mutual TLS).
+    #[cfg(feature = "rustls")]
     pub fn identity(mut self, identity: Identity) -> Self {
         self.client = self.client.identity(identity);
         self
     }
 
     /// The lowest TLS version to accept (default TLS 1.2).
+    #[cfg(feature = "rustls")]
     pub fn min_tls_version(mut self, version: TlsVersion) -> Self {
         self.client = self.client.min_tls_version(version);
         self

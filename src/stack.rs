@@ -110,7 +110,12 @@ where
 /// `Accept-Encoding` had it removed by the user (`without_header`, or removed from the session's
 /// defaults). requests then sends `Accept-Encoding: identity` (http.client adds it), so do the
 /// same; otherwise tower-http's decompression would offer every encoding it knows again.
-#[cfg(feature = "decompression")]
+#[cfg(any(
+    feature = "gzip",
+    feature = "brotli",
+    feature = "zstd",
+    feature = "deflate"
+))]
 fn identity_if_removed(mut req: Request<Body>) -> Request<Body> {
     // `contains_key`, not `entry`: `entry` reserves room for an insert first (and may grow).
     if !req.headers().contains_key(http::header::ACCEPT_ENCODING) {
@@ -120,6 +125,30 @@ fn identity_if_removed(mut req: Request<Body>) -> Request<Body> {
         );
     }
     req
+}
+
+/// The session's default `Accept-Encoding`: the encodings the decompression layer was built
+/// with (features `gzip`, `deflate`, `brotli`, `zstd`).
+#[cfg(any(
+    feature = "gzip",
+    feature = "brotli",
+    feature = "zstd",
+    feature = "deflate"
+))]
+pub(crate) fn accept_encoding() -> http::HeaderValue {
+    static VALUE: std::sync::OnceLock<http::HeaderValue> = std::sync::OnceLock::new();
+    VALUE
+        .get_or_init(|| {
+            let enabled = [
+                (cfg!(feature = "gzip"), "gzip"),
+                (cfg!(feature = "deflate"), "deflate"),
+                (cfg!(feature = "brotli"), "br"),
+                (cfg!(feature = "zstd"), "zstd"),
+            ];
+            let names: Vec<&str> = enabled.iter().filter(|e| e.0).map(|e| e.1).collect();
+            http::HeaderValue::from_str(&names.join(", ")).expect("encoding names are tokens")
+        })
+        .clone()
 }
 
 impl Stack {
@@ -155,7 +184,12 @@ impl Stack {
         // Decompression sits under the default headers, so a session's own Accept-Encoding
         // default (or the one SessionBuilder::new puts there) is what it sees and keeps.
         let svc = redirect.layer(svc);
-        #[cfg(feature = "decompression")]
+        #[cfg(any(
+            feature = "gzip",
+            feature = "brotli",
+            feature = "zstd",
+            feature = "deflate"
+        ))]
         let svc = tower_http::decompression::DecompressionLayer::new()
             .layer(svc)
             .map_request(identity_if_removed as fn(Request<Body>) -> Request<Body>);
@@ -167,6 +201,17 @@ impl Stack {
 #[cfg(test)]
 mod tests {
     use super::uri_starts_with;
+
+    #[cfg(all(
+        feature = "gzip",
+        feature = "deflate",
+        feature = "brotli",
+        feature = "zstd"
+    ))]
+    #[test]
+    fn accept_encoding_lists_the_enabled_encodings() {
+        assert_eq!(super::accept_encoding(), "gzip, deflate, br, zstd");
+    }
 
     #[test]
     fn prefix_match_agrees_with_the_written_uri() {

@@ -3,6 +3,7 @@
 
 mod support;
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -33,16 +34,34 @@ async fn wait_listening(port: u16) {
     panic!("nothing listens on 127.0.0.1:{port}");
 }
 
-fn find_binary(name: &str) -> String {
-    for dir in ["/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"] {
+/// Where `name` is installed, if it is. A test that needs a missing program is skipped with a
+/// message, except when `TOWER_REQUESTS_REQUIRE_PROGRAMS` is set (CI sets it) or `CI` is set:
+/// there a missing program fails the test.
+fn find_binary(name: &str) -> Option<String> {
+    let path_dirs = std::env::var("PATH").unwrap_or_default();
+    let dirs = path_dirs
+        .split(':')
+        .chain(["/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"])
+        .filter(|d| !d.is_empty());
+    for dir in dirs {
         let path = format!("{dir}/{name}");
-        if std::path::Path::new(&path).exists() {
-            return path;
+        if std::path::Path::new(&path).is_file() {
+            return Some(path);
         }
     }
-    panic!(
-        "{name} is not installed: run `bash .ci/run` (it installs it) or `apt-get install {name}`"
+    let required = ["TOWER_REQUESTS_REQUIRE_PROGRAMS", "CI"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty() && v != "0" && v != "false"));
+    if required {
+        panic!("{name} is not installed and this run requires it: `apt-get install {name}`");
+    }
+    // Straight to stderr: the test harness would swallow `eprintln!` of a passing test.
+    let _ = writeln!(
+        std::io::stderr(),
+        "\nSKIPPED: {name} is not installed; `bash scripts/test.sh` installs it \
+         (or `apt-get install {name}`)"
     );
+    None
 }
 
 /// A tinyproxy instance on a free port with BasicAuth `user:pass`, killed on drop.
@@ -60,7 +79,9 @@ impl Drop for Tinyproxy {
 }
 
 impl Tinyproxy {
-    async fn start() -> Tinyproxy {
+    /// `None` (the test is skipped) when tinyproxy is not installed.
+    async fn start() -> Option<Tinyproxy> {
+        let bin = find_binary("tinyproxy")?;
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let conf = dir.path().join("tinyproxy.conf");
@@ -72,7 +93,7 @@ impl Tinyproxy {
             ),
         )
         .unwrap();
-        let child = Command::new(find_binary("tinyproxy"))
+        let child = Command::new(bin)
             .arg("-d")
             .arg("-c")
             .arg(&conf)
@@ -82,11 +103,11 @@ impl Tinyproxy {
             .spawn()
             .expect("start tinyproxy");
         wait_listening(port).await;
-        Tinyproxy {
+        Some(Tinyproxy {
             child,
             port,
             _dir: dir,
-        }
+        })
     }
 
     fn url(&self, creds: &str) -> String {
@@ -108,9 +129,11 @@ impl Drop for Microsocks {
 }
 
 impl Microsocks {
-    async fn start(auth: Option<(&str, &str)>) -> Microsocks {
+    /// `None` (the test is skipped) when microsocks is not installed.
+    async fn start(auth: Option<(&str, &str)>) -> Option<Microsocks> {
+        let bin = find_binary("microsocks")?;
         let port = free_port();
-        let mut cmd = Command::new(find_binary("microsocks"));
+        let mut cmd = Command::new(bin);
         cmd.args(["-i", "127.0.0.1", "-p", &port.to_string()]);
         if let Some((u, p)) = auth {
             cmd.args(["-u", u, "-P", p]);
@@ -122,7 +145,7 @@ impl Microsocks {
             .spawn()
             .expect("start microsocks");
         wait_listening(port).await;
-        Microsocks { child, port }
+        Some(Microsocks { child, port })
     }
 }
 
@@ -141,7 +164,9 @@ fn root_of(server: &TestServer) -> Certificate {
 
 #[tokio::test]
 async fn http_target_through_tinyproxy_with_credentials() {
-    let proxy = Tinyproxy::start().await;
+    let Some(proxy) = Tinyproxy::start().await else {
+        return;
+    };
     let (log, router) = recording_target();
     let target = TestServer::http(router).await;
     let session = session_with(Proxy::http(proxy.url("user:pass")).unwrap())
@@ -160,7 +185,9 @@ async fn http_target_through_tinyproxy_with_credentials() {
 
 #[tokio::test]
 async fn refused_proxy_credentials_are_connect_errors_with_the_proxys_status() {
-    let proxy = Tinyproxy::start().await;
+    let Some(proxy) = Tinyproxy::start().await else {
+        return;
+    };
     let (_log, router) = recording_target();
     let http_target = TestServer::http(router.clone()).await;
     let https_target = TestServer::https(router).await;
@@ -192,16 +219,23 @@ async fn refused_proxy_credentials_are_connect_errors_with_the_proxys_status() {
 
         let resp = session.get(http_target.url("/")).send().await.unwrap();
         assert_eq!(resp.status(), 401);
-        assert_eq!(
-            resp.headers()["server"].to_str().unwrap(),
-            "tinyproxy/1.11.1"
+        // The proxy answered, not the target (any tinyproxy version).
+        assert!(
+            resp.headers()["server"]
+                .to_str()
+                .unwrap()
+                .starts_with("tinyproxy"),
+            "{:?}",
+            resp.headers()
         );
     }
 }
 
 #[tokio::test]
 async fn https_target_through_connect_tunnel_reuses_the_tunnel() {
-    let proxy = Tinyproxy::start().await;
+    let Some(proxy) = Tinyproxy::start().await else {
+        return;
+    };
     let (log, router) = recording_target();
     let target = TestServer::https(router).await;
     let session = session_with(Proxy::https(proxy.url("user:pass")).unwrap())
@@ -228,7 +262,9 @@ async fn https_target_through_connect_tunnel_reuses_the_tunnel() {
 
 #[tokio::test]
 async fn no_proxy_and_environment() {
-    let proxy = Tinyproxy::start().await;
+    let Some(proxy) = Tinyproxy::start().await else {
+        return;
+    };
     let (_log, router) = recording_target();
     let target = TestServer::http(router).await;
     let via = |session: Session| {
@@ -327,7 +363,9 @@ async fn tls_front(backend_port: u16) -> (SocketAddr, String) {
 
 #[tokio::test]
 async fn https_proxy_speaks_tls_to_the_proxy() {
-    let proxy = Tinyproxy::start().await;
+    let Some(proxy) = Tinyproxy::start().await else {
+        return;
+    };
     let (front, front_pem) = tls_front(proxy.port).await;
     let (_log, router) = recording_target();
     let http_target = TestServer::http(router.clone()).await;
@@ -349,8 +387,12 @@ async fn socks5_through_microsocks_with_and_without_auth() {
     let (_log, router) = recording_target();
     let http_target = TestServer::http(router.clone()).await;
     let https_target = TestServer::https(router).await;
-    let open = Microsocks::start(None).await;
-    let authed = Microsocks::start(Some(("sockuser", "sockpass"))).await;
+    let Some(open) = Microsocks::start(None).await else {
+        return;
+    };
+    let Some(authed) = Microsocks::start(Some(("sockuser", "sockpass"))).await else {
+        return;
+    };
     for url in [
         format!("socks5://127.0.0.1:{}", open.port),
         format!("socks5h://127.0.0.1:{}", open.port),

@@ -674,7 +674,7 @@ async fn a_retried_responses_body_is_read_so_its_connection_is_reused() {
         get(move || {
             let n = seen.fetch_add(1, Ordering::SeqCst);
             async move {
-                if n % 2 == 0 {
+                if n.is_multiple_of(2) {
                     (
                         StatusCode::SERVICE_UNAVAILABLE,
                         chunked(["Service ", "Unavailable", "\n"]),

@@ -19,6 +19,8 @@ use super::BoxError;
 use crate::demo_server::Demo;
 
 pub async fn run(demo: &Demo) -> Result<(), BoxError> {
+    let before = demo.open_connections();
+    let while_open;
     let data = {
         // Rust's scope is the `with` block: dropping the session closes its connections,
         // even when an error returns early.
@@ -43,7 +45,9 @@ pub async fn run(demo: &Demo) -> Result<(), BoxError> {
             }
             Ok::<_, tower_requests::Error>(data)
         };
-        match attempt.await {
+        let result = attempt.await;
+        while_open = demo.open_connections();
+        match result {
             Ok(data) => data,
             Err(e) => {
                 println!("Request failed: {e}");
@@ -51,7 +55,20 @@ pub async fn run(demo: &Demo) -> Result<(), BoxError> {
             }
         }
     };
+    // The session is gone: its pooled connections close (the server sees them go).
+    let after = demo
+        .wait_open_at_most(before, std::time::Duration::from_secs(5))
+        .await;
     println!("User data: {data}");
+    println!(
+        "connections open at the server: {before} before the session, {while_open} while it \
+         lived, {after} after it was dropped"
+    );
+    assert!(while_open > before, "the session kept a pooled connection");
+    assert!(
+        after <= before,
+        "dropping the session closed its connections"
+    );
     assert_eq!(data["user"], "user");
     let seen = demo.last_headers("/user/data");
     assert_eq!(

@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use tower_requests::{Response, Session};
+use tower_requests::{Error, Response, Session};
 
 use super::BoxError;
 use crate::demo_server::Demo;
@@ -24,6 +24,24 @@ pub enum Outcome {
     Connection,
     Http(u16),
     Other,
+}
+
+/// Where, what and why: the URL (without credentials), the kind, and the chain of causes.
+fn details(e: &Error, kind: &str) {
+    let url = e.url().map_or("-".to_string(), |u| u.to_string());
+    let mut causes = Vec::new();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        causes.push(cause.to_string());
+        source = cause.source();
+    }
+    println!("    url:   {url}");
+    println!("    kind:  {kind}");
+    if causes.is_empty() {
+        println!("    cause: none below it (the server answered)");
+    } else {
+        println!("    cause: {}", causes.join(" <- "));
+    }
 }
 
 /// Enhanced request function with comprehensive error handling
@@ -44,14 +62,17 @@ pub async fn make_robust_request(
             }
             Err(e) if e.is_timeout() => {
                 println!("Request timeout, retry {}...", attempt + 1);
+                details(&e, "timeout (is_timeout)");
                 seen.push(Outcome::Timeout);
             }
             Err(e) if e.is_connect() => {
                 println!("Connection error, retry {}...", attempt + 1);
+                details(&e, "connection (is_connect)");
                 seen.push(Outcome::Connection);
             }
             Err(e) if e.is_status() => {
                 println!("HTTP error: {e}");
+                details(&e, "HTTP status (is_status)");
                 let code = e.status().map(|s| s.as_u16()).unwrap_or(0);
                 seen.push(Outcome::Http(code));
                 if code == 401 {
@@ -62,6 +83,7 @@ pub async fn make_robust_request(
             }
             Err(e) => {
                 println!("Request exception: {e}");
+                details(&e, "other");
                 seen.push(Outcome::Other);
             }
         }

@@ -53,6 +53,8 @@ pub const USERS: &[(&str, &str)] = &[
 pub struct Stats {
     /// TCP connections accepted (plain + TLS).
     pub connections: AtomicUsize,
+    /// TCP connections closed (by either side).
+    pub closed: AtomicUsize,
     /// Requests answered.
     pub requests: AtomicUsize,
     flaky: Mutex<HashMap<String, usize>>,
@@ -111,6 +113,21 @@ impl Demo {
         self.stats.connections.load(Ordering::SeqCst)
     }
 
+    /// Connections open right now (accepted and not yet closed).
+    pub fn open_connections(&self) -> usize {
+        let closed = self.stats.closed.load(Ordering::SeqCst);
+        self.connections().saturating_sub(closed)
+    }
+
+    /// Wait (up to `max`) until at most `n` connections are open; the number open then.
+    pub async fn wait_open_at_most(&self, n: usize, max: std::time::Duration) -> usize {
+        let deadline = tokio::time::Instant::now() + max;
+        while self.open_connections() > n && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        self.open_connections()
+    }
+
     /// The headers the server saw on the last request to `path`.
     pub fn last_headers(&self, path: &str) -> BTreeMap<String, String> {
         self.stats
@@ -140,6 +157,7 @@ async fn listen(
             stats.connections.fetch_add(1, Ordering::SeqCst);
             let service = TowerToHyperService::new(app.clone());
             let acceptor = acceptor.clone();
+            let stats = stats.clone();
             tokio::spawn(async move {
                 let builder = auto::Builder::new(TokioExecutor::new());
                 match acceptor {
@@ -154,6 +172,7 @@ async fn listen(
                             .await;
                     }
                 }
+                stats.closed.fetch_add(1, Ordering::SeqCst);
             });
         }
     });
@@ -354,7 +373,7 @@ async fn flaky(
 
 async fn unstable(State(stats): State<Arc<Stats>>) -> Response {
     let n = stats.unstable.fetch_add(1, Ordering::SeqCst);
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         (StatusCode::SERVICE_UNAVAILABLE, "unstable").into_response()
     } else {
         Json(json!({"ok": true, "hit": n + 1})).into_response()

@@ -16,12 +16,18 @@
 //! ```
 //!
 //! One cargo feature per layer: `cookies`, `headers`, `auth`, `retry`, `timeout`, `redirect`.
+//!
+//! **Paths.** The examples here are written for a user of this crate alone (`tower-requests-layers`,
+//! `http`, `tower` in `Cargo.toml`). Through `tower-requests` the same items are
+//! `tower_requests::layers::…` (this crate, re-exported) and `tower_requests::http` (the `http`
+//! crate); `tower` is needed either way for `ServiceBuilder`, `service_fn` and `ServiceExt`
+//! (`cargo add tower --features util`).
 //! Layers that replay a request (retry, redirect, auth challenges) need a body they can copy:
 //! see [`ReplayBody`], implemented for [`Body`], [`http_body_util::Full`], [`http_body_util::Empty`]
 //! and [`String`].
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod body;
 pub mod classify;

@@ -566,8 +566,8 @@ async fn two_layers_in_64_concurrent_tasks_never_mix() {
         .layer(AuthLayer::bearer("bob-token"))
         .service(client());
     let mut tasks = Vec::new();
-    for i in 0..64 {
-        let (mut svc, path) = if i % 2 == 0 {
+    for i in 0..64u32 {
+        let (mut svc, path) = if i.is_multiple_of(2) {
             (BoxCloneSyncService::new(alice.clone()), "alice")
         } else {
             (BoxCloneSyncService::new(bob.clone()), "bob")

@@ -36,6 +36,9 @@
 //!
 //! # Example
 //!
+//! Needs `tower` (feature `util`) and `http` next to this crate; through `tower-requests`,
+//! write `tower_requests::layers::AuthLayer` and `tower_requests::http`.
+//!
 //! ```
 //! use http::{header, Request, Response};
 //! use tower::{service_fn, Service, ServiceBuilder, ServiceExt};

@@ -11,6 +11,9 @@
 //! The hot path takes a read lock only long enough to clone one `Arc` (a copy-on-write snapshot of
 //! the defaults), never a whole `HeaderMap` per request.
 //!
+//! Needs `tower` (feature `util`) and `http` next to this crate; through `tower-requests`,
+//! write `tower_requests::layers::headers` and `tower_requests::http`.
+//!
 //! ```
 //! use http::{header, HeaderMap, HeaderValue, Request, Response};
 //! use tower::{service_fn, Service, ServiceBuilder, ServiceExt};

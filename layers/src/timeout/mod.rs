@@ -25,6 +25,9 @@
 //! tokio timer for every frame, even one that is already there.) The total deadline is also
 //! checked against the clock before every body frame, so a body that never waits still stops.
 //!
+//! Needs `tower` (feature `util`) and `http`, `http-body-util` and `bytes` next to this crate; through `tower-requests`,
+//! write `tower_requests::layers::timeout` and `tower_requests::http`.
+//!
 //! ```
 //! use std::time::Duration;
 //! use http::{Request, Response};
