@@ -546,7 +546,8 @@ fn session_default_headers() -> HeaderMap {
 
 impl SessionBuilder {
     /// The defaults: `User-Agent: tower-requests/<version>`, `Accept: */*`, a fresh cookie jar,
-    /// 30 redirects, no retries beyond the stale-connection one, no timeout.
+    /// 30 redirects, no timeout, and no retries beyond the one silent resend of a request that
+    /// never reached the server or hit a stale keep-alive connection (see [`Retry`](crate::Retry)).
     pub fn new() -> SessionBuilder {
         SessionBuilder {
             error: None,
