@@ -61,8 +61,8 @@
 //!   requests does not enforce it either).
 //!
 //! # Why not `cookie_store`
-//! The store is built here on the `cookie` crate's attribute parser instead of on
-//! `cookie_store` 0.22 because `cookie_store::CookieStore::matches` walks every domain of the
+//! The store (and its Set-Cookie parser, see `parse.rs` for why not the `cookie` crate's) is
+//! built here instead of on `cookie_store` 0.22 because `cookie_store::CookieStore::matches` walks every domain of the
 //! store for each request (a 10k-cookie jar costs a full scan per request), its Public Suffix
 //! support needs a `publicsuffix::List` parsed from text at runtime, and it has no size caps,
 //! no `__Secure-`/`__Host-` rules, no name-less cookies, no Cookie header ordering and no
@@ -74,9 +74,10 @@
 //! request as it was before this layer, so every hop comes through here without jar cookies:
 //! it gets the jar's cookies for its own URL, including cookies a 3xx just set. A retry layer
 //! below replays the header as this layer built it. The caller's own Cookie header comes first
-//! and the jar adds only the `name=value` pairs it does not already carry: a request that passes
-//! the layer again (a second layer sharing the jar, a request re-sent as it was seen below)
-//! gets no pair twice. A caller that needs the header rebuilt instead (the caller's part + the
+//! and the jar adds only the cookies whose name it does not already carry (a caller's
+//! `Cookie: s=hand` with `s=2` in the jar sends `s=hand`, never `s=hand; s=2`): a request that
+//! passes the layer again (a second layer sharing the jar, a request re-sent as it was seen
+//! below) gets no cookie twice. A caller that needs the header rebuilt instead (the caller's part + the
 //! jar's cookies now) marks its part with [`UserCookie`].
 #![cfg_attr(
     feature = "persist",
@@ -86,6 +87,7 @@ temporary file in the same directory, renamed over the target (atomic); a malfor
 error that leaves the jar untouched; expired cookies are dropped on load."
 )]
 
+mod date;
 mod error;
 mod future;
 mod jar;

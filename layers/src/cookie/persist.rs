@@ -80,6 +80,7 @@ pub(crate) fn validate_loaded(
     // The rules of a `Domain` attribute (one leading and one trailing dot dropped, IDNA,
     // IP literals host-only), and no public suffix for a domain cookie.
     let d = c.domain.strip_prefix('.').unwrap_or(&c.domain);
+    let d = d.strip_suffix('.').unwrap_or(d);
     match canonical_domain_attr(d) {
         Ok((ip, true)) => {
             c.domain = ip;
