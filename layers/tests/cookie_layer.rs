@@ -14,7 +14,9 @@ use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tower::util::BoxCloneSyncService;
 use tower::{service_fn, Service, ServiceBuilder, ServiceExt};
-use tower_requests_layers::cookie::{CookieJar, CookieLayer, CookieLimits, UserCookie};
+use tower_requests_layers::cookie::{
+    Cookie, CookieJar, CookieLayer, CookieLimits, CookieStore, DefaultCookieStore, UserCookie,
+};
 use tower_requests_layers::{Body, BoxError};
 use url::Url;
 
@@ -421,4 +423,159 @@ async fn empty_jar_joins_caller_lines_and_a_later_pass_adds_new_cookies_once() {
     *again.headers_mut() = headers;
     svc.ready().await.unwrap().call(again).await.unwrap();
     assert_eq!(last_seen(&seen).as_deref(), Some("mine=1; also=2; sid=abc"));
+}
+
+/// A store of the caller's own: cookies per host, in a map, with a log of what the layer asked.
+#[derive(Default)]
+struct MapStore {
+    cookies: Mutex<Vec<(String, String, String)>>,
+    log: Mutex<Vec<String>>,
+}
+
+impl CookieStore for MapStore {
+    fn store_response_cookies(
+        &self,
+        url: &Url,
+        set_cookies: &mut dyn Iterator<Item = &http::HeaderValue>,
+    ) {
+        let host = url.host_str().unwrap_or_default().to_string();
+        for line in set_cookies.filter_map(|v| v.to_str().ok()) {
+            self.log.lock().unwrap().push(format!("store {url} {line}"));
+            let pair = line.split(';').next().unwrap_or_default();
+            let Some((name, value)) = pair.split_once('=') else {
+                continue;
+            };
+            let mut cookies = self.cookies.lock().unwrap();
+            cookies.retain(|(h, n, _)| !(h == &host && n == name));
+            if !line.contains("Max-Age=0") {
+                cookies.push((host.clone(), name.to_string(), value.to_string()));
+            }
+        }
+    }
+
+    fn cookie_header(&self, url: &Url) -> Option<http::HeaderValue> {
+        self.log.lock().unwrap().push(format!("header {url}"));
+        let host = url.host_str().unwrap_or_default();
+        let pairs: Vec<String> = self
+            .cookies
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(h, _, _)| h == host)
+            .map(|(_, n, v)| format!("{n}={v}"))
+            .collect();
+        (!pairs.is_empty()).then(|| pairs.join("; ").parse().unwrap())
+    }
+
+    fn cookies(&self) -> Vec<Cookie> {
+        self.cookies
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(h, n, v)| Cookie::new(n, v, h, "/"))
+            .collect()
+    }
+
+    fn remove(&self, domain: &str, _path: &str, name: &str) -> bool {
+        let mut cookies = self.cookies.lock().unwrap();
+        let before = cookies.len();
+        cookies.retain(|(h, n, _)| !(h == domain && n == name));
+        cookies.len() != before
+    }
+
+    fn clear(&self) {
+        self.cookies.lock().unwrap().clear();
+    }
+}
+
+/// Forwards to a shared [`MapStore`], so the test can read its log after handing it over.
+struct Shared(Arc<MapStore>);
+
+impl CookieStore for Shared {
+    fn store_response_cookies(
+        &self,
+        url: &Url,
+        set_cookies: &mut dyn Iterator<Item = &http::HeaderValue>,
+    ) {
+        self.0.store_response_cookies(url, set_cookies)
+    }
+    fn cookie_header(&self, url: &Url) -> Option<http::HeaderValue> {
+        self.0.cookie_header(url)
+    }
+    fn cookies(&self) -> Vec<Cookie> {
+        self.0.cookies()
+    }
+    fn remove(&self, domain: &str, path: &str, name: &str) -> bool {
+        self.0.remove(domain, path, name)
+    }
+    fn clear(&self) {
+        self.0.clear()
+    }
+}
+
+#[tokio::test]
+async fn layer_over_a_custom_store() {
+    let (addr, seen) = server().await;
+    let store = Arc::new(MapStore::default());
+    let jar = CookieJar::with_store(Shared(store.clone()));
+    let svc = ServiceBuilder::new()
+        .layer(CookieLayer::new(jar.clone()))
+        .service(client());
+
+    svc.clone().oneshot(get(addr, "/login")).await.unwrap();
+    // The store got both lines (it applies no Domain rule, so it keeps `evil` too).
+    assert_eq!(jar.get("sid").as_deref(), Some("abc"));
+    assert_eq!(jar.len(), 2);
+    svc.clone().oneshot(get(addr, "/echo")).await.unwrap();
+    assert_eq!(last_seen(&seen).as_deref(), Some("sid=abc; evil=1"));
+    // The caller's own Cookie header is merged with the store's as with the default store.
+    let mut req = get(addr, "/echo");
+    req.headers_mut()
+        .insert(COOKIE, "sid=mine".parse().unwrap());
+    svc.clone().oneshot(req).await.unwrap();
+    assert_eq!(last_seen(&seen).as_deref(), Some("sid=mine; evil=1"));
+    svc.clone().oneshot(get(addr, "/logout")).await.unwrap();
+    assert_eq!(jar.get("sid"), None);
+    assert_eq!(jar.remove("evil"), 1);
+    assert!(jar.is_empty());
+    svc.oneshot(get(addr, "/echo")).await.unwrap();
+    assert_eq!(last_seen(&seen), None);
+
+    let log = store.log.lock().unwrap().clone();
+    let base = format!("http://{addr}");
+    assert_eq!(
+        log,
+        [
+            format!("header {base}/login"),
+            format!("store {base}/login sid=abc; Path=/; HttpOnly"),
+            format!("store {base}/login evil=1; Domain=example.com"),
+            format!("header {base}/echo"),
+            format!("header {base}/echo"),
+            format!("header {base}/logout"),
+            format!("store {base}/logout sid=; Max-Age=0; Path=/"),
+            format!("header {base}/echo"),
+        ]
+    );
+}
+
+/// A default store handed to `with_store` is the built-in one, fast paths included.
+#[tokio::test]
+async fn with_store_of_the_default_store() {
+    let (addr, seen) = server().await;
+    let jar = CookieJar::with_store(DefaultCookieStore::with_limits(
+        CookieLimits::default().max_per_domain(1),
+    ));
+    assert_eq!(jar.limits().max_per_domain, 1);
+    let svc = ServiceBuilder::new()
+        .layer(CookieLayer::new(jar.clone()))
+        .service(client());
+    svc.clone().oneshot(get(addr, "/login")).await.unwrap();
+    svc.clone().oneshot(get(addr, "/set/x")).await.unwrap();
+    // The cap of one cookie per domain evicted `sid`.
+    assert_eq!(
+        jar.get_dict().into_iter().collect::<Vec<_>>(),
+        [("x".to_string(), "1".to_string())]
+    );
+    svc.oneshot(get(addr, "/echo")).await.unwrap();
+    assert_eq!(last_seen(&seen).as_deref(), Some("x=1"));
 }

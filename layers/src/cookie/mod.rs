@@ -87,6 +87,7 @@ temporary file in the same directory, renamed over the target (atomic); a malfor
 error that leaves the jar untouched; expired cookies are dropped on load."
 )]
 
+mod backend;
 mod date;
 mod error;
 mod future;
@@ -99,6 +100,7 @@ mod persist;
 mod service;
 mod store;
 
+pub use backend::{CookieStore, DefaultCookieStore};
 pub use error::CookieError;
 pub use future::ResponseFuture;
 pub use jar::{parse_set_cookie, CookieJar};
