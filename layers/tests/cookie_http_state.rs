@@ -180,8 +180,12 @@ fn load_cases() -> Vec<Case> {
         .collect()
 }
 
-/// The answer that counts today for `case`: the file's, or its override's.
-fn expected_now(case: &Case, now: SystemTime) -> Option<String> {
+/// The answer that counts today for `case`: the file's, or its override's (the file's only
+/// when `verbatim`).
+fn expected_now(case: &Case, now: SystemTime, verbatim: bool) -> Option<String> {
+    if verbatim {
+        return case.expected.clone();
+    }
     match OVERRIDES.iter().find(|(n, _, _)| *n == case.name) {
         None => case.expected.clone(),
         Some((_, Rfc6265bis(v), _)) => v.map(str::to_string),
@@ -217,17 +221,23 @@ fn run(case: &Case, jar: &CookieJar) -> Option<String> {
         .map(|h| String::from_utf8(h.as_bytes().to_vec()).unwrap())
 }
 
-/// Scores a backend (a function making an empty jar) on every case; prints each failure.
+/// Scores a backend (a function making an empty jar) on every case, under RFC 6265bis and
+/// today's clock (the override table); prints each failure.
 fn score(backend: &str, new_jar: impl Fn() -> CookieJar) -> (usize, usize) {
+    score_with(backend, new_jar, false)
+}
+
+/// [`score`], or with the files' answers as they are (`verbatim`).
+fn score_with(backend: &str, new_jar: impl Fn() -> CookieJar, verbatim: bool) -> (usize, usize) {
     let now = SystemTime::now();
     let cases = load_cases();
     let mut passed = 0;
     for case in &cases {
         let got = run(case, &new_jar());
-        let want = expected_now(case, now);
+        let want = expected_now(case, now, verbatim);
         if got == want {
             passed += 1;
-        } else {
+        } else if !verbatim {
             println!(
                 "[{backend}] {} FAILED\n  set-cookie: {:?}\n  location: {:?}\n  expected: {:?}\n  got:      {:?}",
                 case.name,
@@ -266,4 +276,40 @@ fn overrides_name_real_cases() {
         assert!(cases.iter().any(|c| c.name == *name), "{name}");
         assert!(!reason.is_empty(), "{name}");
     }
+}
+
+/// The same suite against the backend over `cookie_store` 0.22, for comparison: both scores are
+/// printed, under RFC 6265bis and with the files verbatim. Only the default store must pass every
+/// case. `cookie_store` keeps no name-less cookies (23 cases), and sends a host's cookies in its
+/// hash maps' order rather than longest path first, so its score moves by a few cases between
+/// runs (measured: 181-185 under 6265bis, 202-207 verbatim, where the default store scores 192:
+/// the name-less cases and the expired dates).
+#[cfg(feature = "cookie-store")]
+#[test]
+fn http_state_parser_suite_both_backends() {
+    use tower_requests_layers::cookie::CookieStoreBackend;
+    let (default_passed, total) = score("default store", CookieJar::new);
+    let (cs_passed, _) = score("cookie_store 0.22", || {
+        CookieJar::with_store(CookieStoreBackend::new())
+    });
+    let (default_verbatim, _) = score_with("default store", CookieJar::new, true);
+    let (cs_verbatim, _) = score_with(
+        "cookie_store 0.22",
+        || CookieJar::with_store(CookieStoreBackend::new()),
+        true,
+    );
+    println!(
+        "http-state parser cases under RFC 6265bis: default store {default_passed}/{total}, \
+         cookie_store 0.22 {cs_passed}/{total}; files verbatim: {default_verbatim}/{total}, \
+         {cs_verbatim}/{total}"
+    );
+    assert_eq!(default_passed, total);
+    assert!(
+        cs_passed >= 170,
+        "cookie_store backend: {cs_passed}/{total}"
+    );
+    assert!(
+        cs_passed < total,
+        "cookie_store has no name-less cookies: it cannot pass all"
+    );
 }

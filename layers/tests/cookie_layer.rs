@@ -488,36 +488,11 @@ impl CookieStore for MapStore {
     }
 }
 
-/// Forwards to a shared [`MapStore`], so the test can read its log after handing it over.
-struct Shared(Arc<MapStore>);
-
-impl CookieStore for Shared {
-    fn store_response_cookies(
-        &self,
-        url: &Url,
-        set_cookies: &mut dyn Iterator<Item = &http::HeaderValue>,
-    ) {
-        self.0.store_response_cookies(url, set_cookies)
-    }
-    fn cookie_header(&self, url: &Url) -> Option<http::HeaderValue> {
-        self.0.cookie_header(url)
-    }
-    fn cookies(&self) -> Vec<Cookie> {
-        self.0.cookies()
-    }
-    fn remove(&self, domain: &str, path: &str, name: &str) -> bool {
-        self.0.remove(domain, path, name)
-    }
-    fn clear(&self) {
-        self.0.clear()
-    }
-}
-
 #[tokio::test]
 async fn layer_over_a_custom_store() {
     let (addr, seen) = server().await;
     let store = Arc::new(MapStore::default());
-    let jar = CookieJar::with_store(Shared(store.clone()));
+    let jar = CookieJar::with_store(store.clone());
     let svc = ServiceBuilder::new()
         .layer(CookieLayer::new(jar.clone()))
         .service(client());
@@ -578,4 +553,39 @@ async fn with_store_of_the_default_store() {
     );
     svc.oneshot(get(addr, "/echo")).await.unwrap();
     assert_eq!(last_seen(&seen).as_deref(), Some("x=1"));
+}
+
+/// The backend over `cookie_store` behind the layer: set, send, reject, delete, list, clear.
+#[cfg(feature = "cookie-store")]
+#[tokio::test]
+async fn layer_over_the_cookie_store_backend() {
+    use tower_requests_layers::cookie::{CookieError, CookieStoreBackend};
+    let (addr, seen) = server().await;
+    let jar = CookieJar::with_store(CookieStoreBackend::new());
+    let svc = ServiceBuilder::new()
+        .layer(CookieLayer::new(jar.clone()))
+        .service(client());
+    svc.clone().oneshot(get(addr, "/login")).await.unwrap();
+    // `evil=1; Domain=example.com` does not domain-match 127.0.0.1: cookie_store rejects it too.
+    assert_eq!(
+        jar.get_dict().into_iter().collect::<Vec<_>>(),
+        [("sid".to_string(), "abc".to_string())]
+    );
+    let sid = jar.iter().next().unwrap();
+    assert!(sid.http_only() && sid.host_only());
+    assert_eq!((sid.domain(), sid.path()), ("127.0.0.1", "/"));
+    svc.clone().oneshot(get(addr, "/echo")).await.unwrap();
+    assert_eq!(last_seen(&seen).as_deref(), Some("sid=abc"));
+    let u = Url::parse(&format!("http://{addr}/")).unwrap();
+    let e = jar.insert_raw("x=1; Domain=example.com", &u).unwrap_err();
+    assert!(matches!(e, CookieError::DomainMismatch { .. }), "{e}");
+    svc.clone().oneshot(get(addr, "/logout")).await.unwrap();
+    assert!(jar.is_empty());
+    jar.insert_raw("a=1", &u).unwrap();
+    jar.insert_raw("b=2", &u).unwrap();
+    assert!(jar.remove_exact("127.0.0.1", "/", "a"));
+    assert_eq!(jar.len(), 1);
+    jar.clear();
+    svc.oneshot(get(addr, "/echo")).await.unwrap();
+    assert_eq!(last_seen(&seen), None);
 }

@@ -257,3 +257,32 @@ impl CookieStore for DefaultCookieStore {
         self.lock().insert(cookie, true, SystemTime::now())
     }
 }
+
+/// A shared store: the jar uses it while the caller keeps a handle (to save it, inspect it).
+impl<S: CookieStore + ?Sized> CookieStore for std::sync::Arc<S> {
+    fn store_response_cookies(
+        &self,
+        url: &Url,
+        set_cookies: &mut dyn Iterator<Item = &HeaderValue>,
+    ) {
+        (**self).store_response_cookies(url, set_cookies)
+    }
+    fn cookie_header(&self, url: &Url) -> Option<HeaderValue> {
+        (**self).cookie_header(url)
+    }
+    fn cookies(&self) -> Vec<Cookie> {
+        (**self).cookies()
+    }
+    fn remove(&self, domain: &str, path: &str, name: &str) -> bool {
+        (**self).remove(domain, path, name)
+    }
+    fn clear(&self) {
+        (**self).clear()
+    }
+    fn insert_raw(&self, set_cookie: &str, url: &Url) -> Result<(), CookieError> {
+        (**self).insert_raw(set_cookie, url)
+    }
+    fn insert(&self, cookie: Cookie) -> Result<(), CookieError> {
+        (**self).insert(cookie)
+    }
+}
