@@ -13,7 +13,7 @@ use hyper::server::conn::http1;
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tower::util::BoxCloneSyncService;
-use tower::{service_fn, Service, ServiceBuilder, ServiceExt};
+use tower::{service_fn, Layer, Service, ServiceBuilder, ServiceExt};
 use tower_requests_layers::cookie::{
     Cookie, CookieJar, CookieLayer, CookieLimits, CookieStore, DefaultCookieStore, UserCookie,
 };
@@ -108,7 +108,11 @@ fn get(addr: SocketAddr, path: &str) -> Request<Body> {
 fn recording(
     jar: &CookieJar,
 ) -> (
-    impl Service<Request<Body>, Response = http::Response<hyper::body::Incoming>, Error = BoxError>,
+    impl Service<
+        Request<Body>,
+        Response = http::Response<hyper::body::Incoming>,
+        Error = hyper_util::client::legacy::Error,
+    >,
     Recording,
 ) {
     let recorded: Recording = Arc::default();
@@ -316,15 +320,17 @@ async fn relative_uri_passes_untouched() {
     assert_eq!(jar.len(), 1);
 }
 
+/// The layer adds no error of its own: the inner service's error comes back as it is, with
+/// its own type.
 #[tokio::test]
-async fn inner_errors_pass_through_boxed() {
+async fn inner_errors_pass_through_unchanged() {
     let jar = CookieJar::new();
     let svc = ServiceBuilder::new()
         .layer(CookieLayer::new(jar))
         .service(service_fn(|_req: Request<Body>| async {
             Err::<Response<Body>, _>(std::io::Error::other("boom"))
         }));
-    let err = svc
+    let err: std::io::Error = svc
         .oneshot(
             Request::get("http://example.com/")
                 .body(Body::empty())
@@ -332,7 +338,35 @@ async fn inner_errors_pass_through_boxed() {
         )
         .await
         .unwrap_err();
-    assert!(err.downcast_ref::<std::io::Error>().is_some());
+    assert_eq!(err.to_string(), "boom");
+}
+
+/// An infallible inner service keeps the layer infallible (what an axum `Router::layer` needs),
+/// and the cookies still flow.
+#[tokio::test]
+async fn infallible_inner_service_stays_infallible() {
+    fn infallible<S: Service<Request<Body>, Error = Infallible>>(s: S) -> S {
+        s
+    }
+    let jar = CookieJar::new();
+    let svc = infallible(CookieLayer::new(jar.clone()).layer(service_fn(
+        |req: Request<Body>| async move {
+            let mut res = Response::new(Body::empty());
+            res.headers_mut().insert(SET_COOKIE, "a=1".parse().unwrap());
+            if let Some(c) = req.headers().get(COOKIE) {
+                res.headers_mut().insert("x-seen", c.clone());
+            }
+            Ok::<_, Infallible>(res)
+        },
+    )));
+    let req = || {
+        Request::get("http://example.com/")
+            .body(Body::empty())
+            .unwrap()
+    };
+    svc.clone().oneshot(req()).await.unwrap();
+    let res = svc.oneshot(req()).await.unwrap();
+    assert_eq!(res.headers()["x-seen"], "a=1");
 }
 
 #[tokio::test]

@@ -8,7 +8,6 @@ use tower_service::Service;
 
 use super::future::ResponseFuture;
 use super::jar::CookieJar;
-use crate::BoxError;
 
 /// Request extension naming which part of a request's Cookie header is the *caller's*
 /// (`None`: the caller set none), for a request that passes a [`CookieService`] more than once.
@@ -140,17 +139,18 @@ fn merge(user: Option<&HeaderValue>, jar: Option<HeaderValue>) -> Option<HeaderV
     }
 }
 
+// The layer adds no error of its own: the inner service's error type is kept (so the layer
+// works where `Infallible` is required, as in an axum `Router`).
 impl<S, B, ResB> Service<Request<B>> for CookieService<S>
 where
     S: Service<Request<B>, Response = Response<ResB>>,
-    S::Error: Into<BoxError>,
 {
     type Response = Response<ResB>;
-    type Error = BoxError;
+    type Error = S::Error;
     type Future = ResponseFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx).map_err(Into::into)
+        self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
