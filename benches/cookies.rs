@@ -1,6 +1,7 @@
 //! Cookie jar speed: 10 000 cookies over 1 000 domains; building the Cookie header
 //! for one URL and storing one Set-Cookie must stay in the microseconds (≤ 5 µs median).
-//! `cargo bench --bench cookies`.
+//! `cargo bench --bench cookies`; with `--features cookie-store`, the same over the backend on the
+//! `cookie_store` crate, for comparison.
 
 use std::hint::black_box;
 
@@ -10,7 +11,12 @@ use tower_requests::layers::cookie::{CookieJar, CookieLimits};
 use tower_requests::Url;
 
 fn filled_jar() -> CookieJar {
-    let jar = CookieJar::with_limits(CookieLimits::default().max_total(20_000));
+    fill(CookieJar::with_limits(
+        CookieLimits::default().max_total(20_000),
+    ))
+}
+
+fn fill(jar: CookieJar) -> CookieJar {
     for d in 0..1_000 {
         let url = Url::parse(&format!("https://www.site{d}.example.com/app/page")).unwrap();
         for c in 0..10 {
@@ -46,5 +52,28 @@ fn cookies(c: &mut Criterion) {
     });
 }
 
+/// The same three over the `cookie_store` backend (no caps to lift).
+#[cfg(feature = "cookie-store")]
+fn cookies_cookie_store(c: &mut Criterion) {
+    use tower_requests::layers::cookie::CookieStoreBackend;
+    let jar = fill(CookieJar::with_store(CookieStoreBackend::new()));
+    let hit = Url::parse("https://www.site500.example.com/app/page?q=1").unwrap();
+    let miss = Url::parse("https://nowhere.test/").unwrap();
+    c.bench_function("cookie_store_backend/cookie_header_10k_jar_hit", |b| {
+        b.iter(|| black_box(jar.cookie_header(black_box(&hit)).unwrap()))
+    });
+    c.bench_function("cookie_store_backend/cookie_header_10k_jar_miss", |b| {
+        b.iter(|| black_box(jar.cookie_header(black_box(&miss))))
+    });
+    let value =
+        HeaderValue::from_static("session=abcdef0123456789; Path=/; HttpOnly; SameSite=Lax");
+    c.bench_function("cookie_store_backend/store_one_set_cookie_10k_jar", |b| {
+        b.iter(|| jar.store_response_cookies(black_box(&hit), std::iter::once(&value)))
+    });
+}
+
+#[cfg(not(feature = "cookie-store"))]
 criterion_group!(benches, cookies);
+#[cfg(feature = "cookie-store")]
+criterion_group!(benches, cookies, cookies_cookie_store);
 criterion_main!(benches);

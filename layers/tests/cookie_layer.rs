@@ -13,8 +13,10 @@ use hyper::server::conn::http1;
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tower::util::BoxCloneSyncService;
-use tower::{service_fn, Service, ServiceBuilder, ServiceExt};
-use tower_requests_layers::cookie::{CookieJar, CookieLayer, CookieLimits, UserCookie};
+use tower::{service_fn, Layer, Service, ServiceBuilder, ServiceExt};
+use tower_requests_layers::cookie::{
+    Cookie, CookieJar, CookieLayer, CookieLimits, CookieStore, DefaultCookieStore, UserCookie,
+};
 use tower_requests_layers::{Body, BoxError};
 use url::Url;
 
@@ -106,7 +108,11 @@ fn get(addr: SocketAddr, path: &str) -> Request<Body> {
 fn recording(
     jar: &CookieJar,
 ) -> (
-    impl Service<Request<Body>, Response = http::Response<hyper::body::Incoming>, Error = BoxError>,
+    impl Service<
+        Request<Body>,
+        Response = http::Response<hyper::body::Incoming>,
+        Error = hyper_util::client::legacy::Error,
+    >,
     Recording,
 ) {
     let recorded: Recording = Arc::default();
@@ -257,15 +263,12 @@ async fn caller_cookie_merged_first_and_never_duplicated() {
         .insert(COOKIE, "new=3;mine=1 ; sid=abc".parse().unwrap());
     svc.ready().await.unwrap().call(req).await.unwrap();
     assert_eq!(last_seen(&seen).as_deref(), Some("new=3;mine=1 ; sid=abc"));
-    // A different value is not the same pair: both are sent, the caller's first.
+    // The caller set `sid` itself: the jar's `sid` is left out.
     let mut req = get(addr, "/echo");
     req.headers_mut()
         .insert(COOKIE, "sid=mine".parse().unwrap());
     svc.ready().await.unwrap().call(req).await.unwrap();
-    assert_eq!(
-        last_seen(&seen).as_deref(),
-        Some("sid=mine; sid=abc; new=3")
-    );
+    assert_eq!(last_seen(&seen).as_deref(), Some("sid=mine; new=3"));
 
     // With `UserCookie` the header is rebuilt: the caller's part + the jar's cookies now (a
     // changed value replaces the old one instead of following it).
@@ -317,15 +320,17 @@ async fn relative_uri_passes_untouched() {
     assert_eq!(jar.len(), 1);
 }
 
+/// The layer adds no error of its own: the inner service's error comes back as it is, with
+/// its own type.
 #[tokio::test]
-async fn inner_errors_pass_through_boxed() {
+async fn inner_errors_pass_through_unchanged() {
     let jar = CookieJar::new();
     let svc = ServiceBuilder::new()
         .layer(CookieLayer::new(jar))
         .service(service_fn(|_req: Request<Body>| async {
             Err::<Response<Body>, _>(std::io::Error::other("boom"))
         }));
-    let err = svc
+    let err: std::io::Error = svc
         .oneshot(
             Request::get("http://example.com/")
                 .body(Body::empty())
@@ -333,7 +338,35 @@ async fn inner_errors_pass_through_boxed() {
         )
         .await
         .unwrap_err();
-    assert!(err.downcast_ref::<std::io::Error>().is_some());
+    assert_eq!(err.to_string(), "boom");
+}
+
+/// An infallible inner service keeps the layer infallible (what an axum `Router::layer` needs),
+/// and the cookies still flow.
+#[tokio::test]
+async fn infallible_inner_service_stays_infallible() {
+    fn infallible<S: Service<Request<Body>, Error = Infallible>>(s: S) -> S {
+        s
+    }
+    let jar = CookieJar::new();
+    let svc = infallible(CookieLayer::new(jar.clone()).layer(service_fn(
+        |req: Request<Body>| async move {
+            let mut res = Response::new(Body::empty());
+            res.headers_mut().insert(SET_COOKIE, "a=1".parse().unwrap());
+            if let Some(c) = req.headers().get(COOKIE) {
+                res.headers_mut().insert("x-seen", c.clone());
+            }
+            Ok::<_, Infallible>(res)
+        },
+    )));
+    let req = || {
+        Request::get("http://example.com/")
+            .body(Body::empty())
+            .unwrap()
+    };
+    svc.clone().oneshot(req()).await.unwrap();
+    let res = svc.oneshot(req()).await.unwrap();
+    assert_eq!(res.headers()["x-seen"], "a=1");
 }
 
 #[tokio::test]
@@ -424,4 +457,169 @@ async fn empty_jar_joins_caller_lines_and_a_later_pass_adds_new_cookies_once() {
     *again.headers_mut() = headers;
     svc.ready().await.unwrap().call(again).await.unwrap();
     assert_eq!(last_seen(&seen).as_deref(), Some("mine=1; also=2; sid=abc"));
+}
+
+/// A store of the caller's own: cookies per host, in a map, with a log of what the layer asked.
+#[derive(Default)]
+struct MapStore {
+    cookies: Mutex<Vec<(String, String, String)>>,
+    log: Mutex<Vec<String>>,
+}
+
+impl CookieStore for MapStore {
+    fn store_response_cookies(
+        &self,
+        url: &Url,
+        set_cookies: &mut dyn Iterator<Item = &http::HeaderValue>,
+    ) {
+        let host = url.host_str().unwrap_or_default().to_string();
+        for line in set_cookies.filter_map(|v| v.to_str().ok()) {
+            self.log.lock().unwrap().push(format!("store {url} {line}"));
+            let pair = line.split(';').next().unwrap_or_default();
+            let Some((name, value)) = pair.split_once('=') else {
+                continue;
+            };
+            let mut cookies = self.cookies.lock().unwrap();
+            cookies.retain(|(h, n, _)| !(h == &host && n == name));
+            if !line.contains("Max-Age=0") {
+                cookies.push((host.clone(), name.to_string(), value.to_string()));
+            }
+        }
+    }
+
+    fn cookie_header(&self, url: &Url) -> Option<http::HeaderValue> {
+        self.log.lock().unwrap().push(format!("header {url}"));
+        let host = url.host_str().unwrap_or_default();
+        let pairs: Vec<String> = self
+            .cookies
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(h, _, _)| h == host)
+            .map(|(_, n, v)| format!("{n}={v}"))
+            .collect();
+        (!pairs.is_empty()).then(|| pairs.join("; ").parse().unwrap())
+    }
+
+    fn cookies(&self) -> Vec<Cookie> {
+        self.cookies
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(h, n, v)| Cookie::new(n, v, h, "/"))
+            .collect()
+    }
+
+    fn remove(&self, domain: &str, _path: &str, name: &str) -> bool {
+        let mut cookies = self.cookies.lock().unwrap();
+        let before = cookies.len();
+        cookies.retain(|(h, n, _)| !(h == domain && n == name));
+        cookies.len() != before
+    }
+
+    fn clear(&self) {
+        self.cookies.lock().unwrap().clear();
+    }
+}
+
+#[tokio::test]
+async fn layer_over_a_custom_store() {
+    let (addr, seen) = server().await;
+    let store = Arc::new(MapStore::default());
+    let jar = CookieJar::with_store(store.clone());
+    let svc = ServiceBuilder::new()
+        .layer(CookieLayer::new(jar.clone()))
+        .service(client());
+
+    svc.clone().oneshot(get(addr, "/login")).await.unwrap();
+    // The store got both lines (it applies no Domain rule, so it keeps `evil` too).
+    assert_eq!(jar.get("sid").as_deref(), Some("abc"));
+    assert_eq!(jar.len(), 2);
+    svc.clone().oneshot(get(addr, "/echo")).await.unwrap();
+    assert_eq!(last_seen(&seen).as_deref(), Some("sid=abc; evil=1"));
+    // The caller's own Cookie header is merged with the store's as with the default store.
+    let mut req = get(addr, "/echo");
+    req.headers_mut()
+        .insert(COOKIE, "sid=mine".parse().unwrap());
+    svc.clone().oneshot(req).await.unwrap();
+    assert_eq!(last_seen(&seen).as_deref(), Some("sid=mine; evil=1"));
+    svc.clone().oneshot(get(addr, "/logout")).await.unwrap();
+    assert_eq!(jar.get("sid"), None);
+    assert_eq!(jar.remove("evil"), 1);
+    assert!(jar.is_empty());
+    svc.oneshot(get(addr, "/echo")).await.unwrap();
+    assert_eq!(last_seen(&seen), None);
+
+    let log = store.log.lock().unwrap().clone();
+    let base = format!("http://{addr}");
+    assert_eq!(
+        log,
+        [
+            format!("header {base}/login"),
+            format!("store {base}/login sid=abc; Path=/; HttpOnly"),
+            format!("store {base}/login evil=1; Domain=example.com"),
+            format!("header {base}/echo"),
+            format!("header {base}/echo"),
+            format!("header {base}/logout"),
+            format!("store {base}/logout sid=; Max-Age=0; Path=/"),
+            format!("header {base}/echo"),
+        ]
+    );
+}
+
+/// A default store handed to `with_store` is the built-in one, fast paths included.
+#[tokio::test]
+async fn with_store_of_the_default_store() {
+    let (addr, seen) = server().await;
+    let jar = CookieJar::with_store(DefaultCookieStore::with_limits(
+        CookieLimits::default().max_per_domain(1),
+    ));
+    assert_eq!(jar.limits().max_per_domain, 1);
+    let svc = ServiceBuilder::new()
+        .layer(CookieLayer::new(jar.clone()))
+        .service(client());
+    svc.clone().oneshot(get(addr, "/login")).await.unwrap();
+    svc.clone().oneshot(get(addr, "/set/x")).await.unwrap();
+    // The cap of one cookie per domain evicted `sid`.
+    assert_eq!(
+        jar.get_dict().into_iter().collect::<Vec<_>>(),
+        [("x".to_string(), "1".to_string())]
+    );
+    svc.oneshot(get(addr, "/echo")).await.unwrap();
+    assert_eq!(last_seen(&seen).as_deref(), Some("x=1"));
+}
+
+/// The backend over `cookie_store` behind the layer: set, send, reject, delete, list, clear.
+#[cfg(feature = "cookie-store")]
+#[tokio::test]
+async fn layer_over_the_cookie_store_backend() {
+    use tower_requests_layers::cookie::{CookieError, CookieStoreBackend};
+    let (addr, seen) = server().await;
+    let jar = CookieJar::with_store(CookieStoreBackend::new());
+    let svc = ServiceBuilder::new()
+        .layer(CookieLayer::new(jar.clone()))
+        .service(client());
+    svc.clone().oneshot(get(addr, "/login")).await.unwrap();
+    // `evil=1; Domain=example.com` does not domain-match 127.0.0.1: cookie_store rejects it too.
+    assert_eq!(
+        jar.get_dict().into_iter().collect::<Vec<_>>(),
+        [("sid".to_string(), "abc".to_string())]
+    );
+    let sid = jar.iter().next().unwrap();
+    assert!(sid.http_only() && sid.host_only());
+    assert_eq!((sid.domain(), sid.path()), ("127.0.0.1", "/"));
+    svc.clone().oneshot(get(addr, "/echo")).await.unwrap();
+    assert_eq!(last_seen(&seen).as_deref(), Some("sid=abc"));
+    let u = Url::parse(&format!("http://{addr}/")).unwrap();
+    let e = jar.insert_raw("x=1; Domain=example.com", &u).unwrap_err();
+    assert!(matches!(e, CookieError::DomainMismatch { .. }), "{e}");
+    svc.clone().oneshot(get(addr, "/logout")).await.unwrap();
+    assert!(jar.is_empty());
+    jar.insert_raw("a=1", &u).unwrap();
+    jar.insert_raw("b=2", &u).unwrap();
+    assert!(jar.remove_exact("127.0.0.1", "/", "a"));
+    assert_eq!(jar.len(), 1);
+    jar.clear();
+    svc.oneshot(get(addr, "/echo")).await.unwrap();
+    assert_eq!(last_seen(&seen), None);
 }

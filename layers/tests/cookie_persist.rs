@@ -279,3 +279,155 @@ fn writes_are_atomic_replacements() {
         .save_netscape(dir.path().join("missing/c.txt"))
         .is_err());
 }
+
+/// Import and export of `cookie_store`'s JSON files (features `persist` + `cookie-store`).
+#[cfg(feature = "cookie-store")]
+mod cookie_store_files {
+    use super::*;
+
+    /// A `cookie_store` store as a reqwest_cookie_store user would have filled it.
+    fn their_store() -> cookie_store::CookieStore {
+        let mut store = cookie_store::CookieStore::default();
+        let u = url("https://www.example.com/app/page");
+        for line in [
+            "sid=abc; Path=/; HttpOnly; Max-Age=3600; SameSite=Lax; Secure",
+            "dom=1; Domain=example.com; Max-Age=7200",
+            "deep=2; Path=/app; Max-Age=60",
+            "session=s; Path=/",
+            // cookie_store has no public suffix list unless given one: it keeps this one.
+            "psl=1; Domain=com; Max-Age=60",
+        ] {
+            store.parse(line, &u).unwrap();
+        }
+        store
+    }
+
+    #[test]
+    fn import_their_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cookies.json");
+        let mut file = std::fs::File::create(&path).unwrap();
+        cookie_store::serde::json::save_incl_expired_and_nonpersistent(&their_store(), &mut file)
+            .unwrap();
+        drop(file);
+
+        let jar = CookieJar::load_cookie_store_json(&path).unwrap();
+        let dict = jar.get_dict();
+        assert_eq!(
+            dict.keys().map(String::as_str).collect::<Vec<_>>(),
+            ["deep", "dom", "session", "sid"],
+            "the Domain=com cookie breaks the jar's public suffix rule and is skipped"
+        );
+        let sid = jar.iter().find(|c| c.name() == "sid").unwrap();
+        assert!(sid.secure() && sid.http_only() && sid.host_only());
+        assert_eq!(sid.same_site(), Some(SameSite::Lax));
+        assert_eq!(sid.domain(), "www.example.com");
+        let left = sid
+            .expires()
+            .unwrap()
+            .duration_since(SystemTime::now())
+            .unwrap();
+        assert!(left > Duration::from_secs(3500) && left <= Duration::from_secs(3600));
+        let dom = jar.iter().find(|c| c.name() == "dom").unwrap();
+        assert!(!dom.host_only());
+        assert_eq!(dom.domain(), "example.com");
+        // Longest path first (`deep` and `dom` have /app, the others /); cookie_store keeps no
+        // creation order, so cookies of one path length come in any order.
+        let header = jar
+            .cookie_header(&url("https://www.example.com/app/x"))
+            .unwrap();
+        let mut pairs: Vec<&str> = header.to_str().unwrap().split("; ").collect();
+        assert_eq!(pairs.len(), 4, "{header:?}");
+        pairs[..2].sort_unstable();
+        pairs[2..].sort_unstable();
+        assert_eq!(pairs, ["deep=2", "dom=1", "session=s", "sid=abc"]);
+        assert_eq!(
+            jar.cookie_header(&url("http://example.com/app")).unwrap(),
+            "dom=1"
+        );
+    }
+
+    #[test]
+    fn import_their_older_line_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cookies.json");
+        let mut file = std::fs::File::create(&path).unwrap();
+        #[allow(deprecated)]
+        their_store().save_json(&mut file).unwrap();
+        drop(file);
+        let jar = CookieJar::new();
+        jar.import_cookie_store_json(&path).unwrap();
+        // `save_json` leaves session cookies out.
+        assert_eq!(
+            jar.get_dict()
+                .keys()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+            ["deep", "dom", "sid"]
+        );
+    }
+
+    #[test]
+    fn export_loads_in_cookie_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.json");
+        let jar = sample();
+        jar.insert_raw("nameless", &url("https://www.example.com/"))
+            .unwrap();
+        jar.export_cookie_store_json(&path, true).unwrap();
+        let theirs = cookie_store::serde::json::load(std::io::BufReader::new(
+            std::fs::File::open(&path).unwrap(),
+        ))
+        .unwrap();
+        let mut names: Vec<String> = theirs
+            .iter_unexpired()
+            .map(|c| c.name().to_string())
+            .collect();
+        names.sort();
+        // The name-less cookie cannot be held by cookie_store.
+        assert_eq!(names, ["dom", "ip", "session", "sid"]);
+        let u = url("https://www.example.com/app/page");
+        let mut sent: Vec<(String, String)> = theirs
+            .get_request_values(&u)
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        sent.sort();
+        assert_eq!(
+            sent,
+            [
+                ("dom".to_string(), "1".to_string()),
+                ("session".to_string(), "s".to_string()),
+                ("sid".to_string(), "abc".to_string()),
+            ]
+        );
+        let sid = theirs.get("www.example.com", "/", "sid").unwrap();
+        assert_eq!(sid.secure(), Some(true));
+        assert_eq!(sid.http_only(), Some(true));
+        assert!(theirs.get("example.com", "/app", "dom").is_some());
+
+        // Without session cookies; and back into a jar, the same cookies.
+        jar.export_cookie_store_json(&path, false).unwrap();
+        let again = CookieJar::load_cookie_store_json(&path).unwrap();
+        assert_eq!(
+            again
+                .get_dict()
+                .keys()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+            ["dom", "ip", "sid"]
+        );
+    }
+
+    #[test]
+    fn malformed_file_is_an_error_and_jar_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.json");
+        std::fs::write(&path, "[{\"raw_cookie\": 1").unwrap();
+        let jar = sample();
+        let before = jar.get_dict();
+        let err = jar.import_cookie_store_json(&path).unwrap_err();
+        assert!(matches!(err, CookieError::Io(_)), "{err}");
+        assert!(err.to_string().contains("cookie_store JSON"), "{err}");
+        assert_eq!(jar.get_dict(), before);
+    }
+}

@@ -327,6 +327,71 @@ proptest! {
     }
 }
 
+/// A fragment of a Set-Cookie line, biased towards what header injection is made of.
+fn fragment() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => "[A-Za-z0-9=;/. _-]{0,8}",
+        1 => proptest::sample::select(
+            &["\r", "\n", "\0", "\r\n", "\r\nX-Injected: 1", "\u{0}", "%0d%0a", "\t", "\x7f", "\u{85}", "\u{2028}"][..]
+        ).prop_map(str::to_string),
+        1 => proptest::sample::select(
+            &["; Path=/", "; Domain=example.com", "; Secure", "; Max-Age=60", "; Expires=Fri, 01 Jan 2100 00:00:00 GMT", "; Path=", "; Max-Age="][..]
+        ).prop_map(str::to_string),
+        1 => "\\PC{0,6}",
+    ]
+}
+
+fn no_cr_lf_nul(bytes: &[u8]) -> bool {
+    !bytes.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Parse -> store -> header, from every way into the jar (a Set-Cookie line as text, a
+    /// response header value, `set`): nothing panics, and no Cookie header or stored cookie ever
+    /// carries CR, LF or NUL (a header-injection path).
+    #[test]
+    fn parse_store_header_never_emits_cr_lf_nul(
+        lines in proptest::collection::vec(
+            (proptest::collection::vec(fragment(), 1..6), url()), 1..6),
+        names in proptest::collection::vec((fragment(), fragment()), 0..3),
+        probe in url(),
+    ) {
+        let jar = CookieJar::new();
+        let mut urls = vec![probe];
+        for (parts, u) in &lines {
+            let line = parts.concat();
+            let _ = jar.insert_raw(&line, u);
+            if let Ok(v) = HeaderValue::from_bytes(line.as_bytes()) {
+                if let Ok(c) = parse_set_cookie(&v, u) {
+                    prop_assert!(no_cr_lf_nul(c.name().as_bytes()) && no_cr_lf_nul(c.value().as_bytes()));
+                }
+                jar.store_response_cookies(u, std::iter::once(&v));
+            }
+            urls.push(u.clone());
+        }
+        for (name, value) in &names {
+            let _ = jar.set(name, value, &urls[0]);
+        }
+        for c in jar.iter() {
+            for field in [c.name(), c.value(), c.domain(), c.path()] {
+                prop_assert!(no_cr_lf_nul(field.as_bytes()), "{:?}", c);
+            }
+        }
+        for u in &urls {
+            if let Some(h) = jar.cookie_header(u) {
+                prop_assert!(no_cr_lf_nul(h.as_bytes()), "{:?}", h);
+            }
+            if let Ok(uri) = u.as_str().parse::<http::Uri>() {
+                if let Some(h) = jar.cookie_header_for_uri(&uri) {
+                    prop_assert!(no_cr_lf_nul(h.as_bytes()), "{:?}", h);
+                }
+            }
+        }
+    }
+}
+
 #[cfg(feature = "persist")]
 mod files {
     use super::*;

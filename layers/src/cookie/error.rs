@@ -56,6 +56,9 @@ pub enum CookieError {
         /// What is missing.
         reason: &'static str,
     },
+    /// A [`CookieStore`](super::CookieStore) other than the default one rejected the cookie, for
+    /// the reason it gives.
+    Store(String),
     /// Reading or writing a cookie file failed.
     Io(std::io::Error),
     /// A JSON cookie file is malformed or truncated.
@@ -104,6 +107,7 @@ impl fmt::Display for CookieError {
             CookieError::Prefix { prefix, reason } => {
                 write!(f, "cookie rejected: {prefix} prefix requires {reason}")
             }
+            CookieError::Store(reason) => write!(f, "cookie rejected by the store: {reason}"),
             // The I/O and JSON errors are the `source()`; printed once, by whoever walks it.
             CookieError::Io(_) => f.write_str("cookie file could not be read or written"),
             #[cfg(feature = "persist")]

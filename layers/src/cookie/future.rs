@@ -8,7 +8,6 @@ use http::header::SET_COOKIE;
 use pin_project_lite::pin_project;
 
 use super::jar::CookieJar;
-use crate::BoxError;
 
 pin_project! {
     /// Resolves to the inner response after storing its Set-Cookie headers in the jar.
@@ -24,13 +23,12 @@ pin_project! {
 impl<F, ResB, E> Future for ResponseFuture<F>
 where
     F: Future<Output = Result<http::Response<ResB>, E>>,
-    E: Into<BoxError>,
 {
-    type Output = Result<http::Response<ResB>, BoxError>;
+    type Output = Result<http::Response<ResB>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let response = ready!(this.inner.poll(cx)).map_err(Into::into)?;
+        let response = ready!(this.inner.poll(cx))?;
         if let Some(uri) = this.uri.as_ref() {
             if response.headers().contains_key(SET_COOKIE) {
                 this.jar.store_response_cookies_for_uri(

@@ -1,17 +1,18 @@
 //! [`CookieJar`]: a shared, thread-safe cookie store.
 
+use std::any::Any;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use http::HeaderValue;
 use url::Url;
 
+use super::backend::{CookieStore, DefaultCookieStore};
 use super::error::CookieError;
 use super::model::{Cookie, CookieLimits};
 use super::parse::{check_name, check_value, parse_line, with_uri_origin, Origin};
-use super::store::Store;
 
 /// A cookie jar shared by handle: clones are the same jar (one `Arc` inside), so a jar can serve
 /// several layers, sessions and tasks at once. Every method takes `&self`.
@@ -33,7 +34,16 @@ use super::store::Store;
 /// ```
 #[derive(Clone)]
 pub struct CookieJar {
-    inner: Arc<Mutex<Store>>,
+    inner: Arc<Backend>,
+}
+
+/// The store of a jar: the built-in one (matched here to use its fast paths) or any other.
+// One per jar, behind the jar's `Arc`: boxing the built-in store would cost every lookup an
+// indirection to save a few hundred bytes per jar.
+#[allow(clippy::large_enum_variant)]
+enum Backend {
+    Builtin(DefaultCookieStore),
+    Custom(Box<dyn CookieStore>),
 }
 
 impl Default for CookieJar {
@@ -44,10 +54,24 @@ impl Default for CookieJar {
 
 impl fmt::Debug for CookieJar {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CookieJar")
-            .field("len", &self.lock().len())
-            .finish()
+        match &*self.inner {
+            Backend::Builtin(s) => f
+                .debug_struct("CookieJar")
+                .field("len", &s.lock().len())
+                .finish(),
+            Backend::Custom(_) => f
+                .debug_struct("CookieJar")
+                .field("store", &"custom")
+                .finish(),
+        }
     }
+}
+
+/// The URL of an absolute request URI, for a custom store (`None` for a relative one).
+fn uri_url(uri: &http::Uri) -> Option<Url> {
+    uri.scheme()?;
+    uri.authority()?;
+    Url::parse(&uri.to_string()).ok()
 }
 
 /// Parses one Set-Cookie header value as if `url` had sent it, applying every rule that does not
@@ -74,19 +98,53 @@ impl CookieJar {
     /// An empty jar with other size limits (e.g. a bigger `max_total` for a crawler).
     pub fn with_limits(limits: CookieLimits) -> CookieJar {
         CookieJar {
-            inner: Arc::new(Mutex::new(Store::new(limits))),
+            inner: Arc::new(Backend::Builtin(DefaultCookieStore::with_limits(limits))),
         }
     }
 
-    /// The jar's limits.
-    pub fn limits(&self) -> CookieLimits {
-        self.lock().limits
+    /// A jar over another [`CookieStore`] (a store of your own, or with the `cookie-store`
+    /// feature the backend over the `cookie_store` crate). A [`DefaultCookieStore`] passed
+    /// here is used as [`new`](Self::new) would, fast paths included.
+    pub fn with_store<S: CookieStore>(store: S) -> CookieJar {
+        let mut slot = Some(store);
+        let backend = match (&mut slot as &mut dyn Any).downcast_mut::<Option<DefaultCookieStore>>()
+        {
+            Some(builtin) => builtin.take().map(Backend::Builtin),
+            None => None,
+        };
+        let backend = backend.unwrap_or_else(|| match slot {
+            Some(store) => Backend::Custom(Box::new(store)),
+            None => unreachable!("taken only when it was the default store"),
+        });
+        CookieJar {
+            inner: Arc::new(backend),
+        }
     }
 
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Store> {
-        // The store is consistent after every method (no panics mid-update), so a poisoned lock
-        // (a panic elsewhere while holding it) is safe to reuse.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    /// The jar's limits (for a custom store: the default limits, which [`set`](Self::set) and
+    /// file loading use; the store applies its own).
+    pub fn limits(&self) -> CookieLimits {
+        match &*self.inner {
+            Backend::Builtin(s) => s.limits(),
+            Backend::Custom(_) => CookieLimits::default(),
+        }
+    }
+
+    /// The store, as a trait object.
+    fn store(&self) -> &dyn CookieStore {
+        match &*self.inner {
+            Backend::Builtin(s) => s,
+            Backend::Custom(s) => s.as_ref(),
+        }
+    }
+
+    /// The built-in store's lock (tests).
+    #[cfg(test)]
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, super::store::Store> {
+        match &*self.inner {
+            Backend::Builtin(s) => s.lock(),
+            Backend::Custom(_) => panic!("not the built-in store"),
+        }
     }
 
     /// `true` when both handles are the same jar.
@@ -100,25 +158,13 @@ impl CookieJar {
     pub fn set(&self, name: &str, value: &str, url: &Url) -> Result<(), CookieError> {
         check_name(name)?;
         check_value(value)?;
-        let origin = Origin::from_url(url)?;
-        let line = format!("{name}={value}; Path=/");
-        let cookie = parse_line(
-            &line,
-            &origin,
-            SystemTime::now(),
-            self.limits().max_cookie_size,
-        )?;
-        self.lock().insert(cookie, origin.secure, SystemTime::now())
+        self.insert_raw(&format!("{name}={value}; Path=/"), url)
     }
 
     /// Stores one Set-Cookie line as if `url` had sent it; the error says why a cookie was
     /// rejected. A deletion (`Max-Age=0`, past `Expires`) removes the matching cookie.
     pub fn insert_raw(&self, set_cookie: &str, url: &Url) -> Result<(), CookieError> {
-        let origin = Origin::from_url(url)?;
-        let now = SystemTime::now();
-        let mut store = self.lock();
-        let cookie = parse_line(set_cookie, &origin, now, store.limits.max_cookie_size)?;
-        store.insert(cookie, origin.secure, now)
+        self.store().insert_raw(set_cookie, url)
     }
 
     #[cfg(test)]
@@ -128,10 +174,10 @@ impl CookieJar {
         url: &Url,
         now: SystemTime,
     ) -> Result<(), CookieError> {
-        let origin = Origin::from_url(url)?;
-        let mut store = self.lock();
-        let cookie = parse_line(set_cookie, &origin, now, store.limits.max_cookie_size)?;
-        store.insert(cookie, origin.secure, now)
+        match &*self.inner {
+            Backend::Builtin(s) => s.insert_raw_at(set_cookie, url, now),
+            Backend::Custom(_) => panic!("not the built-in store"),
+        }
     }
 
     /// Stores all Set-Cookie values of one response from `url`, in order (a later deletion
@@ -141,38 +187,34 @@ impl CookieJar {
         url: &Url,
         set_cookies: impl Iterator<Item = &'a HeaderValue>,
     ) {
-        if let Ok(origin) = Origin::from_url(url) {
-            self.store_from(&origin, set_cookies);
+        let mut set_cookies = set_cookies;
+        match &*self.inner {
+            Backend::Builtin(s) => {
+                if let Ok(origin) = Origin::from_url(url) {
+                    s.store_from(&origin, &mut set_cookies);
+                }
+            }
+            Backend::Custom(s) => s.store_response_cookies(url, &mut set_cookies),
         }
     }
 
     /// [`store_response_cookies`](Self::store_response_cookies) for a response to an absolute
     /// request URI (nothing is stored for a relative one). A URI already in canonical form (as
-    /// the tower-requests facade builds them) is used without parsing a URL.
+    /// the tower-requests facade builds them) is used without parsing a URL by the default
+    /// store.
     pub fn store_response_cookies_for_uri<'a>(
         &self,
         uri: &http::Uri,
         set_cookies: impl Iterator<Item = &'a HeaderValue>,
     ) {
-        with_uri_origin(uri, |origin| self.store_from(origin, set_cookies));
-    }
-
-    fn store_from<'a>(
-        &self,
-        origin: &Origin<'_>,
-        set_cookies: impl Iterator<Item = &'a HeaderValue>,
-    ) {
-        let now = SystemTime::now();
-        let mut store = self.lock();
-        for value in set_cookies {
-            let Ok(line) = std::str::from_utf8(value.as_bytes()) else {
-                continue;
-            };
-            if let Ok(cookie) = parse_line(line, origin, now, store.limits.max_cookie_size) {
-                let _rejected = store.insert(cookie, origin.secure, now);
-                #[cfg(feature = "tracing")]
-                if let Err(e) = _rejected {
-                    tracing::debug!(host = origin.host, path = origin.path, error = %e, "Set-Cookie ignored");
+        let mut set_cookies = set_cookies;
+        match &*self.inner {
+            Backend::Builtin(s) => {
+                with_uri_origin(uri, |origin| s.store_from(origin, &mut set_cookies));
+            }
+            Backend::Custom(s) => {
+                if let Some(url) = uri_url(uri) {
+                    s.store_response_cookies(&url, &mut set_cookies);
                 }
             }
         }
@@ -181,52 +223,71 @@ impl CookieJar {
     /// The Cookie header a request to `url` sends: matching, unexpired cookies, longest path
     /// first, then earliest creation; `None` when there are none. Secure cookies only go to
     /// https (or localhost/loopback). Costs a hash lookup per label of the host, independent of
-    /// the jar's size.
+    /// the jar's size (with the default store).
     pub fn cookie_header(&self, url: &Url) -> Option<HeaderValue> {
-        self.cookie_header_at(url, SystemTime::now())
+        match &*self.inner {
+            Backend::Builtin(s) => s.cookie_header_at(url, SystemTime::now()),
+            Backend::Custom(s) => s.cookie_header(url),
+        }
     }
 
     /// [`cookie_header`](Self::cookie_header) for an absolute request URI (`None` for a
-    /// relative one). A URI already in canonical form (lowercase host, dotted-quad IPv4, no dot
-    /// segments: what the tower-requests facade sends) is used without parsing a URL. The
-    /// answer for the URI asked for last is kept from its second call on, until the jar
-    /// changes in any way: a session calling one endpoint over and over builds its header
-    /// once. When every cookie the URI's origin could be sent has `Path=/` (the usual login
-    /// cookie), the kept answer serves every path of that origin (same scheme and authority),
-    /// so calls to `/items/1`, `/items/2`... build it once too.
+    /// relative one). With the default store, a URI already in canonical form (lowercase host,
+    /// dotted-quad IPv4, no dot segments: what the tower-requests facade sends) is used without
+    /// parsing a URL, and the answer for the URI asked for last is kept from its second call on,
+    /// until the jar changes in any way: a session calling one endpoint over and over builds its
+    /// header once. When every cookie the URI's origin could be sent has `Path=/` (the usual
+    /// login cookie), the kept answer serves every path of that origin (same scheme and
+    /// authority), so calls to `/items/1`, `/items/2`... build it once too.
     pub fn cookie_header_for_uri(&self, uri: &http::Uri) -> Option<HeaderValue> {
-        let mut store = self.lock();
-        // An empty jar (a fresh session, a cookie-less API) needs no origin at all.
-        if store.len() == 0 {
-            return None;
+        match &*self.inner {
+            Backend::Builtin(s) => {
+                let mut store = s.lock();
+                // An empty jar (a fresh session, a cookie-less API) needs no origin at all.
+                if store.len() == 0 {
+                    return None;
+                }
+                store.header_for_uri(uri, SystemTime::now())
+            }
+            Backend::Custom(s) => s.cookie_header(&uri_url(uri)?),
         }
-        store.header_for_uri(uri, SystemTime::now())
     }
 
+    #[cfg(test)]
     pub(crate) fn cookie_header_at(&self, url: &Url, now: SystemTime) -> Option<HeaderValue> {
-        let origin = Origin::from_url(url).ok()?;
-        let mut store = self.lock();
-        store.purge_expired(now);
-        super::store::header_value(store.header_for(&origin)?)
+        match &*self.inner {
+            Backend::Builtin(s) => s.cookie_header_at(url, now),
+            Backend::Custom(_) => panic!("not the built-in store"),
+        }
     }
 
     /// The value of a cookie named `name` (any domain and path). When several cookies share the
     /// name, the most recently created one wins, as in [`get_dict`](Self::get_dict).
     pub fn get(&self, name: &str) -> Option<String> {
-        let mut best: Option<(u64, String)> = None;
-        self.lock().for_each(SystemTime::now(), |c, seq| {
-            if c.name == name && best.as_ref().is_none_or(|(b, _)| seq > *b) {
-                best = Some((seq, c.value.clone()));
+        match &*self.inner {
+            Backend::Builtin(s) => {
+                let mut best: Option<(u64, String)> = None;
+                s.lock().for_each(SystemTime::now(), |c, seq| {
+                    if c.name == name && best.as_ref().is_none_or(|(b, _)| seq > *b) {
+                        best = Some((seq, c.value.clone()));
+                    }
+                });
+                best.map(|(_, v)| v)
             }
-        });
-        best.map(|(_, v)| v)
+            // `cookies()` lists oldest first: the last match is the newest.
+            Backend::Custom(s) => s
+                .cookies()
+                .into_iter()
+                .rfind(|c| c.name == name)
+                .map(|c| c.value),
+        }
     }
 
     /// Every cookie as name → value (requests' `get_dict`); for duplicate names the most
     /// recently created wins.
     pub fn get_dict(&self) -> BTreeMap<String, String> {
-        self.lock()
-            .snapshot(SystemTime::now())
+        self.store()
+            .cookies()
             .into_iter()
             .map(|c| (c.name, c.value))
             .collect()
@@ -234,7 +295,7 @@ impl CookieJar {
 
     /// A snapshot of every unexpired cookie, in creation order.
     pub fn iter(&self) -> impl Iterator<Item = Cookie> {
-        self.lock().snapshot(SystemTime::now()).into_iter()
+        self.store().cookies().into_iter()
     }
 
     #[cfg(test)]
@@ -245,7 +306,14 @@ impl CookieJar {
     /// Removes every cookie named `name`, whatever its domain and path (requests'
     /// `cookies.clear(name)` / `del cookies[name]`). Returns how many were removed.
     pub fn remove(&self, name: &str) -> usize {
-        self.lock().remove_where(|c| c.name == name)
+        match &*self.inner {
+            Backend::Builtin(s) => s.lock().remove_where(|c| c.name == name),
+            Backend::Custom(s) => s
+                .cookies()
+                .iter()
+                .filter(|c| c.name == name && s.remove(&c.domain, &c.path, &c.name))
+                .count(),
+        }
     }
 
     /// Removes the one cookie with this domain, path and name. The domain is compared in
@@ -258,19 +326,24 @@ impl CookieJar {
             .and_then(|d| d.strip_suffix(']'))
             .unwrap_or(d)
             .to_ascii_lowercase();
-        self.lock().remove_exact(&d, path, name)
+        self.store().remove(&d, path, name)
     }
 
     /// Removes every cookie.
     pub fn clear(&self) {
-        self.lock().clear();
+        self.store().clear();
     }
 
     /// Number of unexpired cookies.
     pub fn len(&self) -> usize {
-        let mut store = self.lock();
-        store.purge_expired(SystemTime::now());
-        store.len()
+        match &*self.inner {
+            Backend::Builtin(s) => {
+                let mut store = s.lock();
+                store.purge_expired(SystemTime::now());
+                store.len()
+            }
+            Backend::Custom(s) => s.cookies().len(),
+        }
     }
 
     /// `true` when the jar holds no unexpired cookie.
@@ -278,14 +351,23 @@ impl CookieJar {
         self.len() == 0
     }
 
-    /// Inserts already-validated cookies (from a file) in one critical section.
+    /// Inserts already-validated cookies (from a file) in one critical section (default store).
     #[cfg(feature = "persist")]
     pub(crate) fn insert_cookies(&self, cookies: Vec<Cookie>) {
-        let now = SystemTime::now();
-        let mut store = self.lock();
-        for c in cookies {
-            // Loaded cookies come from the user's own file: no origin check applies.
-            let _ = store.insert(c, true, now);
+        match &*self.inner {
+            Backend::Builtin(s) => {
+                let now = SystemTime::now();
+                let mut store = s.lock();
+                for c in cookies {
+                    // Loaded cookies come from the user's own file: no origin check applies.
+                    let _ = store.insert(c, true, now);
+                }
+            }
+            Backend::Custom(s) => {
+                for c in cookies {
+                    let _ = s.insert(c);
+                }
+            }
         }
     }
 }

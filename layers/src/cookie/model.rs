@@ -65,6 +65,59 @@ pub struct Cookie {
 }
 
 impl Cookie {
+    /// A host-only session cookie, created now: what a [`CookieStore`](super::CookieStore) of
+    /// your own lists. `domain` in canonical form (lowercase, no leading dot, IPv6 without
+    /// brackets). The `with_*` methods set the rest.
+    pub fn new(
+        name: impl Into<String>,
+        value: impl Into<String>,
+        domain: impl Into<String>,
+        path: impl Into<String>,
+    ) -> Cookie {
+        Cookie {
+            name: name.into(),
+            value: value.into(),
+            domain: domain.into(),
+            path: path.into(),
+            expires: None,
+            secure: false,
+            http_only: false,
+            same_site: None,
+            host_only: true,
+            created: SystemTime::now(),
+        }
+    }
+    /// Sets [`expires`](Self::expires).
+    pub fn with_expires(mut self, expires: Option<SystemTime>) -> Cookie {
+        self.expires = expires;
+        self
+    }
+    /// Sets [`secure`](Self::secure).
+    pub fn with_secure(mut self, secure: bool) -> Cookie {
+        self.secure = secure;
+        self
+    }
+    /// Sets [`http_only`](Self::http_only).
+    pub fn with_http_only(mut self, http_only: bool) -> Cookie {
+        self.http_only = http_only;
+        self
+    }
+    /// Sets [`same_site`](Self::same_site).
+    pub fn with_same_site(mut self, same_site: Option<SameSite>) -> Cookie {
+        self.same_site = same_site;
+        self
+    }
+    /// Sets [`host_only`](Self::host_only).
+    pub fn with_host_only(mut self, host_only: bool) -> Cookie {
+        self.host_only = host_only;
+        self
+    }
+    /// Sets [`created`](Self::created).
+    pub fn with_created(mut self, created: SystemTime) -> Cookie {
+        self.created = created;
+        self
+    }
+
     /// The name (may be empty for RFC 6265bis name-less cookies, which are sent as the value alone).
     pub fn name(&self) -> &str {
         &self.name

@@ -1,14 +1,18 @@
 //! Set-Cookie parsing and the storage rules of RFC 6265 / 6265bis section 5.7.
 //!
-//! Attributes are parsed by the `cookie` crate (dates in all the formats servers use, Max-Age,
-//! SameSite, ...). The name/value pair is split here because the `cookie` crate rejects the
-//! name-less cookies RFC 6265bis defines (`Set-Cookie: token` = name "", value "token").
+//! The line is parsed here, step by step as RFC 6265bis 5.6 says, rather than by the `cookie`
+//! crate: that crate rejects the name-less cookies 6265bis defines (`Set-Cookie: token` = name
+//! "", value "token"), keeps the first of two attributes of one name where the last must win
+//! (`Path=/foo; Path` must end with the default path), reads an empty `Max-Age` as a value, and
+//! takes dates in four fixed formats only (see [`super::date`]). Each of these was a wrong
+//! answer on the public http-state parser cases or a unit test here.
 
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use url::Url;
 
+use super::date::parse_cookie_date;
 use super::error::CookieError;
 use super::model::{Cookie, SameSite};
 
@@ -225,8 +229,8 @@ fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
 
 /// Canonicalizes a `Domain` attribute value (leading dot already removed): IDNA to ASCII,
 /// lowercase; IP literals with or without brackets. A domain with an empty label
-/// (`.example.com` left by a second leading dot, `a..b`) is invalid. Cookie files are loaded
-/// with the same rules.
+/// (`.example.com` left by a second leading dot, `a..b`, a trailing dot) is invalid. Cookie
+/// files are loaded with the same rules (after dropping one trailing dot).
 pub(crate) fn canonical_domain_attr(d: &str) -> Result<(String, bool), CookieError> {
     let bare = d
         .strip_prefix('[')
@@ -235,7 +239,6 @@ pub(crate) fn canonical_domain_attr(d: &str) -> Result<(String, bool), CookieErr
     if let Ok(ip) = bare.parse::<IpAddr>() {
         return Ok((ip.to_string(), true));
     }
-    let d = d.strip_suffix('.').unwrap_or(d);
     match url::Host::parse(d) {
         Ok(url::Host::Domain(s)) if !s.split('.').any(str::is_empty) => Ok((s, false)),
         Ok(url::Host::Ipv4(ip)) => Ok((ip.to_string(), true)),
@@ -244,13 +247,82 @@ pub(crate) fn canonical_domain_attr(d: &str) -> Result<(String, bool), CookieErr
     }
 }
 
-fn to_system_time(dt: time::OffsetDateTime) -> SystemTime {
-    let secs = dt.unix_timestamp();
-    if secs <= 0 {
-        UNIX_EPOCH
-    } else {
-        UNIX_EPOCH + Duration::from_secs(secs as u64)
+/// The attributes of a Set-Cookie line that the storage model uses, after RFC 6265bis 5.6:
+/// for each attribute name the last one in the line wins; an attribute whose value is invalid
+/// is ignored (an earlier one of the same name then stands), except `Path`, whose empty or
+/// relative value stands for the default path.
+#[derive(Debug, Default)]
+struct Attributes<'a> {
+    /// The last valid `Max-Age`: `Some(None)` for delta-seconds <= 0 (delete), else the seconds.
+    max_age: Option<Option<u64>>,
+    /// The last valid `Expires`.
+    expires: Option<SystemTime>,
+    /// The last non-empty `Domain`, leading dot removed (not yet canonical).
+    domain: Option<&'a str>,
+    /// The last `Path`: `Some(None)` for an empty or relative value (the default path).
+    path: Option<Option<&'a str>>,
+    secure: bool,
+    http_only: bool,
+    same_site: Option<SameSite>,
+}
+
+/// RFC 6265bis 5.6.2: `Max-Age` is an optional `-` and digits; anything else is ignored.
+/// `Some(None)` for a value <= 0, `Some(Some(secs))` otherwise (saturating on overflow).
+fn parse_max_age(v: &str) -> Option<Option<u64>> {
+    let (negative, digits) = match v.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, v),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
     }
+    let secs = digits.bytes().fold(0u64, |acc, b| {
+        acc.saturating_mul(10).saturating_add(u64::from(b - b'0'))
+    });
+    Some(if negative || secs == 0 {
+        None
+    } else {
+        Some(secs)
+    })
+}
+
+/// RFC 6265bis 5.6: splits the attributes (the part of the line from its first `;` on) and
+/// interprets each one.
+fn parse_attributes(unparsed: &str) -> Attributes<'_> {
+    let mut a = Attributes::default();
+    for av in unparsed.split(';').skip(1) {
+        let (name, value) = match av.find('=') {
+            Some(i) => (trim_wsp(&av[..i]), trim_wsp(&av[i + 1..])),
+            None => (trim_wsp(av), ""),
+        };
+        if value.len() > MAX_ATTRIBUTE_VALUE {
+            continue;
+        }
+        if name.eq_ignore_ascii_case("expires") {
+            if let Some(t) = parse_cookie_date(value) {
+                a.expires = Some(t);
+            }
+        } else if name.eq_ignore_ascii_case("max-age") {
+            if let Some(m) = parse_max_age(value) {
+                a.max_age = Some(m);
+            }
+        } else if name.eq_ignore_ascii_case("domain") {
+            // An empty Domain is ignored (5.6.3: "SHOULD ignore the cookie-av entirely").
+            if !value.is_empty() {
+                a.domain = Some(value.strip_prefix('.').unwrap_or(value));
+            }
+        } else if name.eq_ignore_ascii_case("path") {
+            a.path = Some(value.starts_with('/').then_some(value));
+        } else if name.eq_ignore_ascii_case("secure") {
+            a.secure = true;
+        } else if name.eq_ignore_ascii_case("httponly") {
+            a.http_only = true;
+        } else if name.eq_ignore_ascii_case("samesite") {
+            // An unknown value is "Default" (no enforcement), which the jar keeps as none.
+            a.same_site = SameSite::parse(value);
+        }
+    }
+    a
 }
 
 /// Parses one Set-Cookie line received from `origin` at `now`, applying every storage rule that
@@ -283,29 +355,27 @@ pub(crate) fn parse_line(
             limit: max_size,
         });
     }
-    // The attribute parser needs some name; the real pair is handled above.
-    let attr_line = format!("x={attrs}");
-    let parsed = ::cookie::Cookie::parse(attr_line.as_str()).map_err(|_| CookieError::Empty)?;
+    let parsed = parse_attributes(attrs);
 
-    let expires = if let Some(max_age) = parsed.max_age() {
-        if max_age <= time::Duration::ZERO {
-            Some(UNIX_EPOCH)
-        } else {
-            let secs = max_age.whole_seconds().max(0) as u64;
-            Some(now + Duration::from_secs(secs).min(MAX_AGE_CAP))
-        }
-    } else if let Some(dt) = parsed.expires_datetime() {
-        let t = to_system_time(dt);
-        Some(t.min(now + MAX_AGE_CAP))
-    } else {
-        None
+    // 5.7: the last Max-Age wins over any Expires; both capped at 400 days.
+    let expires = match (parsed.max_age, parsed.expires) {
+        (Some(None), _) => Some(UNIX_EPOCH),
+        (Some(Some(secs)), _) => Some(now + Duration::from_secs(secs).min(MAX_AGE_CAP)),
+        (None, Some(t)) => Some(t.min(now + MAX_AGE_CAP)),
+        (None, None) => None,
     };
 
-    let domain_attr = parsed
-        .domain()
-        .filter(|d| !d.is_empty() && d.len() <= MAX_ATTRIBUTE_VALUE);
+    // `Domain=.` leaves an empty domain: a host-only cookie (5.7), overriding an earlier Domain.
+    let domain_attr = parsed.domain.filter(|d| !d.is_empty());
     let (domain, host_only) = match domain_attr {
         None => (origin.host.to_string(), true),
+        // 5.1.3: `example.com.` does not domain-match `example.com` (nor anything else).
+        Some(d) if d.ends_with('.') => {
+            return Err(CookieError::DomainMismatch {
+                domain: d.to_ascii_lowercase(),
+                host: origin.host.to_string(),
+            })
+        }
         Some(d) => {
             let (d, d_is_ip) = canonical_domain_attr(d)?;
             if origin.is_ip || d_is_ip {
@@ -335,14 +405,12 @@ pub(crate) fn parse_line(
         }
     };
 
-    let path_attr = parsed
-        .path()
-        .filter(|p| p.starts_with('/') && p.len() <= MAX_ATTRIBUTE_VALUE);
+    let path_attr = parsed.path.flatten();
     let path = path_attr
         .unwrap_or_else(|| default_path(origin.path))
         .to_string();
 
-    let secure = parsed.secure() == Some(true);
+    let secure = parsed.secure;
     if secure && !origin.secure {
         return Err(CookieError::InsecureOrigin);
     }
@@ -387,12 +455,6 @@ pub(crate) fn parse_line(
         });
     }
 
-    let same_site = parsed.same_site().map(|s| match s {
-        ::cookie::SameSite::Strict => SameSite::Strict,
-        ::cookie::SameSite::Lax => SameSite::Lax,
-        ::cookie::SameSite::None => SameSite::None,
-    });
-
     Ok(Cookie {
         name: name.to_string(),
         value: value.to_string(),
@@ -400,8 +462,8 @@ pub(crate) fn parse_line(
         path,
         expires,
         secure,
-        http_only: parsed.http_only() == Some(true),
-        same_site,
+        http_only: parsed.http_only,
+        same_site: parsed.same_site,
         host_only,
         created: now,
     })

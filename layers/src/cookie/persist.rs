@@ -80,6 +80,7 @@ pub(crate) fn validate_loaded(
     // The rules of a `Domain` attribute (one leading and one trailing dot dropped, IDNA,
     // IP literals host-only), and no public suffix for a domain cookie.
     let d = c.domain.strip_prefix('.').unwrap_or(&c.domain);
+    let d = d.strip_suffix('.').unwrap_or(d);
     match canonical_domain_attr(d) {
         Ok((ip, true)) => {
             c.domain = ip;
@@ -319,5 +320,108 @@ impl CookieJar {
         let cookies = parse_netscape(&text, &self.limits(), SystemTime::now())?;
         self.insert_cookies(cookies);
         Ok(())
+    }
+}
+
+/// One of the jar's cookies as a `cookie_store` cookie (`None` for a name-less cookie, which
+/// `cookie_store` cannot hold).
+#[cfg(feature = "cookie-store")]
+fn to_cookie_store(c: &Cookie, now: SystemTime) -> Option<cookie_store::Cookie<'static>> {
+    if c.name.is_empty() {
+        return None;
+    }
+    let host = if c.domain.contains(':') {
+        format!("[{}]", c.domain)
+    } else {
+        c.domain.clone()
+    };
+    let url = url::Url::parse(&format!("https://{host}{}", c.path)).ok()?;
+    let mut line = format!("{}={}; Path={}", c.name, c.value, c.path);
+    if !c.host_only {
+        line.push_str(&format!("; Domain={}", c.domain));
+    }
+    if let Some(t) = c.expires {
+        let secs = t.duration_since(now).map_or(0, |d| d.as_secs().max(1));
+        line.push_str(&format!("; Max-Age={secs}"));
+    }
+    if c.secure {
+        line.push_str("; Secure");
+    }
+    if c.http_only {
+        line.push_str("; HttpOnly");
+    }
+    if let Some(s) = c.same_site {
+        line.push_str(&format!("; SameSite={s}"));
+    }
+    cookie_store::Cookie::parse(line, &url)
+        .ok()
+        .map(cookie_store::Cookie::into_owned)
+}
+
+#[cfg(feature = "cookie-store")]
+fn invalid_data(e: impl std::fmt::Display) -> CookieError {
+    CookieError::Io(std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        format!("not a cookie_store JSON file: {e}"),
+    ))
+}
+
+/// Import and export of the `cookie_store` crate's JSON files (features `persist` and
+/// `cookie-store`), so a reqwest_cookie_store user moves to this jar in one call.
+#[cfg(feature = "cookie-store")]
+impl CookieJar {
+    /// Adds the cookies of a `cookie_store` JSON file to this jar: the format of
+    /// `cookie_store::serde::json::save` (0.22), or the older one-cookie-per-line format of
+    /// `CookieStore::save_json`. Each cookie goes through the jar's own rules, as in
+    /// [`load_json_into`](Self::load_json_into); on any error the jar is left untouched.
+    pub fn import_cookie_store_json(&self, path: impl AsRef<Path>) -> Result<(), CookieError> {
+        let text = std::fs::read_to_string(path)?;
+        let store = match cookie_store::serde::json::load(text.as_bytes()) {
+            Ok(store) => store,
+            #[allow(deprecated)]
+            Err(e) => cookie_store::CookieStore::load_json(text.as_bytes())
+                .map_err(|_| invalid_data(e))?,
+        };
+        let now = SystemTime::now();
+        let limits = self.limits();
+        let cookies = store
+            .iter_unexpired()
+            .map(super::cookie_store_backend::from_cookie_store)
+            .filter_map(|c| validate_loaded(c, &limits, now))
+            .collect();
+        self.insert_cookies(cookies);
+        Ok(())
+    }
+
+    /// A new jar with the cookies of a `cookie_store` JSON file (see
+    /// [`import_cookie_store_json`](Self::import_cookie_store_json)).
+    pub fn load_cookie_store_json(path: impl AsRef<Path>) -> Result<CookieJar, CookieError> {
+        let jar = CookieJar::new();
+        jar.import_cookie_store_json(path)?;
+        Ok(jar)
+    }
+
+    /// Saves the jar in the JSON format of `cookie_store::serde::json` (0.22), atomically.
+    /// Session cookies are saved only when `include_session_cookies` is true; name-less cookies,
+    /// which `cookie_store` cannot hold, are left out.
+    pub fn export_cookie_store_json(
+        &self,
+        path: impl AsRef<Path>,
+        include_session_cookies: bool,
+    ) -> std::io::Result<()> {
+        let now = SystemTime::now();
+        let cookies = self
+            .iter()
+            .filter(|c| include_session_cookies || c.expires.is_some())
+            .filter_map(|c| to_cookie_store(&c, now))
+            .map(Ok::<_, std::convert::Infallible>);
+        let store = match cookie_store::CookieStore::from_cookies(cookies, false) {
+            Ok(store) => store,
+            Err(never) => match never {},
+        };
+        let mut bytes = Vec::new();
+        cookie_store::serde::json::save_incl_expired_and_nonpersistent(&store, &mut bytes)
+            .map_err(std::io::Error::other)?;
+        write_atomic(path.as_ref(), &bytes)
     }
 }

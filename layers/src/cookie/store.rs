@@ -35,6 +35,9 @@ pub(crate) struct Store {
     by_seq: BTreeMap<u64, Arc<str>>,
     by_expiry: BTreeSet<(SystemTime, u64)>,
     next_seq: u64,
+    /// How many Secure cookies each name has: a plain-http Set-Cookie of a name with none (the
+    /// usual case) skips the shadowing check, which has to look at every domain.
+    secure_names: HashMap<String, usize, foldhash::fast::RandomState>,
     pub limits: CookieLimits,
     last: LastHeader,
 }
@@ -189,6 +192,7 @@ impl Store {
         if bucket.is_empty() {
             self.buckets.remove(domain);
         }
+        self.forget_secure(&stored.cookie);
         Some(stored)
     }
 
@@ -202,20 +206,36 @@ impl Store {
         Some(stored)
     }
 
-    /// RFC 6265bis 5.7 step 16: a non-secure origin may not set a cookie that would shadow a
-    /// Secure one of the same name (domains matching either way, new path within the old one).
-    /// Checks the new cookie's domain and its parents.
+    /// Counts a stored cookie out of `secure_names`.
+    fn forget_secure(&mut self, c: &Cookie) {
+        if !c.secure {
+            return;
+        }
+        if let Some(n) = self.secure_names.get_mut(c.name.as_str()) {
+            *n -= 1;
+            if *n == 0 {
+                self.secure_names.remove(c.name.as_str());
+            }
+        }
+    }
+
+    /// RFC 6265bis 5.7: a non-secure origin may not set a cookie that would shadow a Secure one
+    /// of the same name: its domain domain-matches the new cookie's domain *or the other way
+    /// round* (a Secure cookie of `sub.example.com` is shadowed by `example.com` too), and the
+    /// new cookie's path path-matches its path. Only names that have a Secure cookie get here;
+    /// for them every domain of the store is looked at, since the subdomains of a domain are
+    /// not one lookup away.
     fn shadows_secure(&self, c: &Cookie) -> bool {
-        host_and_parents(&c.domain, false).any(|d| {
-            self.buckets.get(d).is_some_and(|bucket| {
-                bucket.iter().any(|s| {
+        if !self.secure_names.contains_key(c.name.as_str()) {
+            return false;
+        }
+        self.buckets.iter().any(|(d, bucket)| {
+            (domain_match(d, &c.domain) || domain_match(&c.domain, d))
+                && bucket.iter().any(|s| {
                     s.cookie.secure
                         && s.cookie.name == c.name
-                        && (domain_match(&c.domain, &s.cookie.domain)
-                            || domain_match(&s.cookie.domain, &c.domain))
                         && path_match(&s.cookie.path, &c.path)
                 })
-            })
         })
     }
 
@@ -261,6 +281,9 @@ impl Store {
             self.by_expiry.insert((t, seq));
         }
         self.by_seq.insert(seq, key.clone());
+        if c.secure {
+            *self.secure_names.entry(c.name.clone()).or_default() += 1;
+        }
         let bucket = self.buckets.entry(key.clone()).or_default();
         bucket.push(Stored { cookie: c, seq });
 
@@ -276,6 +299,14 @@ impl Store {
             self.by_seq.remove(&gone.seq);
             if let Some(t) = gone.cookie.expires {
                 self.by_expiry.remove(&(t, gone.seq));
+            }
+            if gone.cookie.secure {
+                if let Some(n) = self.secure_names.get_mut(gone.cookie.name.as_str()) {
+                    *n -= 1;
+                    if *n == 0 {
+                        self.secure_names.remove(gone.cookie.name.as_str());
+                    }
+                }
             }
         }
         // Total cap: evict the oldest of the jar.
@@ -433,6 +464,7 @@ impl Store {
         self.buckets.clear();
         self.by_seq.clear();
         self.by_expiry.clear();
+        self.secure_names.clear();
     }
 
     #[cfg(test)]
@@ -451,5 +483,13 @@ impl Store {
             }
         }
         assert!(self.by_seq.len() <= self.limits.max_total.max(1));
+        let mut secure: HashMap<&str, usize> = HashMap::new();
+        for s in self.buckets.values().flatten().filter(|s| s.cookie.secure) {
+            *secure.entry(&s.cookie.name).or_default() += 1;
+        }
+        assert_eq!(secure.len(), self.secure_names.len());
+        for (name, n) in secure {
+            assert_eq!(self.secure_names.get(name), Some(&n), "{name}");
+        }
     }
 }

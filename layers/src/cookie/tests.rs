@@ -736,3 +736,97 @@ fn userinfo_uris_are_not_kept() {
         None
     );
 }
+
+/// RFC 6265 5.1.1: dates are read token by token, whatever the delimiters and the zone name.
+#[test]
+fn expires_by_the_rfc_6265_date_algorithm() {
+    let u = url("https://example.com/");
+    let jar = CookieJar::new();
+    jar.insert_raw("a=1", &u).unwrap();
+    // A deletion with a "UTC" zone deletes.
+    jar.insert_raw("a=1; Expires=Fri, 07 Aug 2019 08:04:19 UTC", &u)
+        .unwrap();
+    assert_eq!(jar.get("a"), None);
+    // No comma after the weekday: still a date (in the past: a deletion).
+    jar.insert_raw("b=1", &u).unwrap();
+    jar.insert_raw("b=1; Expires=Fri 07 Aug 2019 08:04:19 GMT", &u)
+        .unwrap();
+    assert_eq!(jar.get("b"), None);
+    // A future date in an odd spelling is an expiry, not a session cookie.
+    let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let origin = super::parse::Origin::from_url(&u).unwrap();
+    let c =
+        super::parse::parse_line("c=1; expires=15-Nov-23 12:00:00", &origin, now, 4096).unwrap();
+    assert_eq!(
+        c.expires(),
+        Some(UNIX_EPOCH + Duration::from_secs(1_700_049_600))
+    );
+    check(&jar);
+}
+
+/// RFC 6265bis 5.6: the last attribute of a name wins; an empty Path resets to the default
+/// path; an empty Max-Age is ignored.
+#[test]
+fn empty_attributes_per_rfc_6265bis() {
+    let jar = CookieJar::new();
+    let u = url("https://example.com/dir/page");
+    jar.insert_raw("p=1; Path=/foo; Path", &u).unwrap();
+    let c = jar.iter().find(|c| c.name() == "p").unwrap();
+    assert_eq!(c.path(), "/dir");
+    jar.insert_raw("q=1; Path=/foo; Path=", &u).unwrap();
+    let c = jar.iter().find(|c| c.name() == "q").unwrap();
+    assert_eq!(c.path(), "/dir");
+    jar.insert_raw("r=1; Path=/dir", &u).unwrap();
+    jar.insert_raw("r=1; Path=/dir; Max-Age=0; Max-Age=", &u)
+        .unwrap();
+    assert_eq!(jar.get("r"), None, "an empty Max-Age is ignored");
+    // The last Max-Age wins.
+    jar.insert_raw("s=1; Max-Age=0; Max-Age=60", &u).unwrap();
+    assert_eq!(jar.get("s").as_deref(), Some("1"));
+    check(&jar);
+}
+
+/// RFC 6265 5.1.3: `home.example.org.` does not domain-match `home.example.org`.
+#[test]
+fn trailing_dot_domain_is_ignored() {
+    let jar = CookieJar::new();
+    let u = url("http://home.example.org:8888/cookie-parser?domain0014");
+    let e = jar
+        .insert_raw("foo=bar; domain=home.example.org.", &u)
+        .unwrap_err();
+    assert!(matches!(e, CookieError::DomainMismatch { .. }), "{e}");
+    assert!(jar.is_empty());
+}
+
+/// RFC 6265bis 5.7: a plain-http origin may not set a non-Secure cookie whose domain is a
+/// parent of a Secure cookie's domain either (domain-match in both directions).
+#[test]
+fn secure_cookie_not_shadowed_from_a_parent_domain() {
+    let jar = CookieJar::new();
+    jar.insert_raw(
+        "a=1; Secure; Domain=sub.example.com; Path=/",
+        &url("https://sub.example.com/"),
+    )
+    .unwrap();
+    let e = jar
+        .insert_raw(
+            "a=2; Domain=example.com; Path=/",
+            &url("http://sub.example.com/"),
+        )
+        .unwrap_err();
+    assert!(matches!(e, CookieError::ShadowsSecureCookie), "{e}");
+    let e = jar
+        .insert_raw("a=2; Path=/", &url("http://example.com/"))
+        .unwrap_err();
+    assert!(matches!(e, CookieError::ShadowsSecureCookie), "{e}");
+    assert_eq!(
+        header(&jar, "https://sub.example.com/").as_deref(),
+        Some("a=1")
+    );
+    // Another name, or a secure origin, is fine.
+    jar.insert_raw("b=2; Domain=example.com", &url("http://example.com/"))
+        .unwrap();
+    jar.insert_raw("a=3; Path=/", &url("https://example.com/"))
+        .unwrap();
+    check(&jar);
+}
