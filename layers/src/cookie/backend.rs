@@ -173,6 +173,7 @@ impl DefaultCookieStore {
         self.lock().limits
     }
 
+    #[inline]
     pub(crate) fn lock(&self) -> MutexGuard<'_, Store> {
         // The store is consistent after every method (no panics mid-update), so a poisoned lock
         // (a panic elsewhere while holding it) is safe to reuse.
@@ -213,6 +214,7 @@ impl DefaultCookieStore {
         store.insert(cookie, origin.secure, now)
     }
 
+    #[inline]
     pub(crate) fn cookie_header_at(&self, url: &Url, now: SystemTime) -> Option<HeaderValue> {
         let origin = Origin::from_url(url).ok()?;
         let mut store = self.lock();
