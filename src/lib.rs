@@ -134,6 +134,7 @@ mod limit;
 mod proxy;
 mod request;
 mod response;
+mod boxed;
 mod session;
 mod stack;
 #[cfg(feature = "rustls")]
@@ -151,8 +152,9 @@ pub use layers::{Body, BoxError};
 pub use proxy::Proxy;
 pub use request::{IntoUrl, Pending, RequestBuilder};
 pub use response::{Response, DEFAULT_MAX_BODY_SIZE};
+pub use boxed::{box_service, BoxService, BoxServiceFuture};
 pub use session::{
-    box_service, BoxService, BoxServiceFuture, Session, SessionBuilder, SessionFuture,
+    Session, SessionBuilder, SessionFuture,
 };
 #[cfg(feature = "rustls")]
 pub use tls::{Certificate, Identity, TlsVersion};

@@ -14,7 +14,7 @@ use crate::layers::headers::{DefaultHeadersLayer, SharedHeaders};
 use crate::layers::redirect::FollowRedirectLayer;
 use crate::layers::retry::RetryLayer;
 use crate::layers::timeout::{TimeoutLayer, TotalTimeoutLayer};
-use crate::session::{box_service, BoxService};
+use crate::boxed::{box_service, BoxService};
 use crate::Body;
 
 /// The bottom of the stack: the client, or a router over the client and the mounted transports.

@@ -9,6 +9,8 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 use tower_requests::layers::DefaultHeadersLayer;
 
+mod support;
+
 /// A handler answering with the request's `x-app` and `user-agent` headers.
 async fn echo(headers: HeaderMap) -> String {
     let get = |n: &str| {
@@ -50,4 +52,159 @@ async fn default_headers_mount_on_an_axum_router() {
         .body(AxumBody::empty())
         .unwrap();
     assert_eq!(text(app.oneshot(req).await.unwrap()).await, "demo mine");
+}
+
+#[tokio::test]
+async fn cookie_layer_mounts_on_an_axum_router() {
+    use tower_requests::layers::CookieLayer;
+    use tower_requests::CookieJar;
+
+    // Cookies the app sets are kept in the jar, and sent on the next request into the app.
+    let jar = CookieJar::new();
+    let app: Router = Router::new()
+        .route(
+            "/set",
+            get(|| async { ([(http::header::SET_COOKIE, "sid=abc; Path=/")], "set") }),
+        )
+        .route(
+            "/echo",
+            get(|headers: HeaderMap| async move {
+                headers
+                    .get(http::header::COOKIE)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-")
+                    .to_string()
+            }),
+        )
+        .layer(CookieLayer::new(jar.clone()));
+    let req = |path: &str| {
+        Request::get(format!("http://app.test{path}"))
+            .body(AxumBody::empty())
+            .unwrap()
+    };
+    assert_eq!(text(app.clone().oneshot(req("/set")).await.unwrap()).await, "set");
+    assert_eq!(jar.get("sid").as_deref(), Some("abc"));
+    assert_eq!(text(app.oneshot(req("/echo")).await.unwrap()).await, "sid=abc");
+}
+
+/// A server for the foreign-stack cases: `/login` sets a cookie and redirects to `/me`, which
+/// answers (gzip-compressed when asked) with what it saw.
+async fn login_server() -> support::TestServer {
+    let me = |headers: HeaderMap| async move {
+        let get = |n: &str| {
+            headers
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-")
+                .to_string()
+        };
+        // Long enough for the compression layer to compress it.
+        format!(
+            "cookie={} app={} trace={} auth={} {}",
+            get("cookie"),
+            get("x-app"),
+            get("x-trace"),
+            get("authorization"),
+            "padding ".repeat(64)
+        )
+    };
+    let app = Router::new()
+        .route(
+            "/login",
+            get(|| async {
+                (
+                    StatusCode::FOUND,
+                    [
+                        (http::header::SET_COOKIE, "sid=abc; Path=/"),
+                        (http::header::LOCATION, "/me"),
+                    ],
+                )
+            }),
+        )
+        .route("/me", get(me))
+        .layer(tower_http::compression::CompressionLayer::new());
+    support::TestServer::http(app).await
+}
+
+#[tokio::test]
+async fn our_layers_interleaved_with_tower_and_tower_http_layers() {
+    use std::time::Duration;
+    use tower::ServiceBuilder;
+    use tower_http::decompression::DecompressionLayer;
+    use tower_http::set_header::SetRequestHeaderLayer;
+    use tower_http::trace::TraceLayer;
+    use tower_requests::layers::{
+        AuthLayer, CookieLayer, DefaultHeadersLayer, FollowRedirectLayer, RetryLayer,
+        TimeoutLayer,
+    };
+    use tower_requests::{CookieJar, HttpClient, Retry, Session};
+
+    let server = login_server().await;
+    let jar = CookieJar::new();
+    let mut defaults = HeaderMap::new();
+    defaults.insert("x-app", HeaderValue::from_static("demo"));
+    let stack = ServiceBuilder::new()
+        .layer(TraceLayer::new_for_http())
+        .layer(DecompressionLayer::new())
+        .layer(DefaultHeadersLayer::new(defaults))
+        .layer(SetRequestHeaderLayer::overriding(
+            http::header::HeaderName::from_static("x-trace"),
+            HeaderValue::from_static("1"),
+        ))
+        .layer(FollowRedirectLayer::new())
+        .layer(AuthLayer::bearer("t0k3n"))
+        .layer(CookieLayer::new(jar.clone()))
+        .layer(tower::limit::ConcurrencyLimitLayer::new(4))
+        .layer(RetryLayer::new(Retry::new().total(2)))
+        .layer(tower::buffer::BufferLayer::new(16))
+        .layer(TimeoutLayer::new(Duration::from_secs(10)))
+        .service(HttpClient::new());
+    let session = Session::from_service(stack).with_cookie_jar(jar.clone());
+
+    let resp = session.get(server.url("/login")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.url().path().ends_with("/me"), "{}", resp.url());
+    let body = resp.text().await.unwrap();
+    // The cookie set on the 302 was sent on the hop, the headers of every layer arrived, and
+    // the gzip body was decoded by tower-http's layer.
+    assert!(
+        body.starts_with("cookie=sid=abc app=demo trace=1 auth=Bearer t0k3n "),
+        "{body}"
+    );
+    assert_eq!(session.cookies().get("sid").as_deref(), Some("abc"));
+}
+
+#[tokio::test]
+async fn a_session_over_a_hand_built_stack_hands_out_its_handles() {
+    use tower::ServiceBuilder;
+    use tower_requests::layers::{CookieLayer, DefaultHeadersLayer, SharedHeaders};
+    use tower_requests::{CookieJar, HttpClient, Session};
+
+    let server = login_server().await;
+    let jar = CookieJar::new();
+    let headers = SharedHeaders::new(HeaderMap::new());
+    let stack = ServiceBuilder::new()
+        .layer(DefaultHeadersLayer::shared(headers.clone()))
+        .layer(tower_requests::layers::FollowRedirectLayer::new())
+        .layer(CookieLayer::new(jar.clone()))
+        .service(HttpClient::new());
+    let session = Session::from_service(stack)
+        .with_cookie_jar(jar)
+        .with_headers(headers);
+
+    // A header set through the session's handle reaches the stack...
+    session
+        .headers()
+        .insert(http::header::HeaderName::from_static("x-app"), HeaderValue::from_static("late"));
+    let body = session
+        .get(server.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.starts_with("cookie=sid=abc app=late "), "{body}");
+    // ...and the cookie the stack stored is seen through the session's handle.
+    assert_eq!(session.cookies().get("sid").as_deref(), Some("abc"));
 }
