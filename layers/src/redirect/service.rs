@@ -20,20 +20,7 @@ pub struct FollowRedirect<S> {
 }
 
 impl<S> FollowRedirect<S> {
-    /// The wrapped service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-
-    /// The wrapped service, mutably.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
-    }
-
-    /// Unwraps the inner service.
-    pub fn into_inner(self) -> S {
-        self.inner
-    }
+    crate::inner_accessors!();
 }
 
 impl<S, B, ResB> Service<Request<B>> for FollowRedirect<S>

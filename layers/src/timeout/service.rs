@@ -26,20 +26,7 @@ impl<S> Timeout<S> {
         Timeout { inner, timeout }
     }
 
-    /// The wrapped service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-
-    /// The wrapped service, mutably.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
-    }
-
-    /// The wrapped service, consuming `self`.
-    pub fn into_inner(self) -> S {
-        self.inner
-    }
+    crate::inner_accessors!();
 }
 
 impl<S, ReqB, ResB> Service<Request<ReqB>> for Timeout<S>
@@ -76,20 +63,7 @@ impl<S> TotalTimeout<S> {
         TotalTimeout { inner, timeout }
     }
 
-    /// The wrapped service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-
-    /// The wrapped service, mutably.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
-    }
-
-    /// The wrapped service, consuming `self`.
-    pub fn into_inner(self) -> S {
-        self.inner
-    }
+    crate::inner_accessors!();
 }
 
 impl<S, ReqB, ResB> Service<Request<ReqB>> for TotalTimeout<S>
