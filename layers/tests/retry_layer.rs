@@ -667,3 +667,32 @@ async fn a_retried_responses_body_is_read_during_the_backoff() {
         );
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_backoff_strategy_sets_the_sleeps_and_ends_the_retries() {
+    // Any iterator of durations, made afresh per call: 0.1 s, 0.2 s, then it runs out.
+    let retry = || {
+        Retry::new()
+            .total(10)
+            .status_forcelist([503])
+            .backoff_strategy(|| (0..2).map(|i| Duration::from_millis(100 << i)))
+    };
+    let (inner, log) = backend(&[Step::Status(503), Step::Status(503), Step::Status(200)]);
+    let mut svc = RetryLayer::new(retry()).layer(inner);
+    let resp = send(&mut svc, get()).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(log.gaps(), secs(&[0.1, 0.2]));
+
+    // A second call starts the strategy over; when it runs out, the status error is returned.
+    let (inner, log) = backend(&[Step::Status(503)]);
+    let mut svc = RetryLayer::new(retry()).layer(inner);
+    let err = send(&mut svc, get()).await.unwrap_err();
+    assert_eq!(retry_error(&err).status(), Some(StatusCode::SERVICE_UNAVAILABLE));
+    assert_eq!(log.gaps(), secs(&[0.1, 0.2]));
+
+    // Errors too: after the strategy's last sleep the error itself comes back.
+    let (inner, log) = backend(&[Step::Fail(io::ErrorKind::TimedOut)]);
+    let mut svc = RetryLayer::new(retry()).layer(inner);
+    send(&mut svc, get()).await.unwrap_err();
+    assert_eq!(log.count(), 3);
+}

@@ -68,6 +68,19 @@ pub struct Retry {
     pub(crate) respect_retry_after_header: bool,
     retry_after_max: Duration,
     pub(crate) budget: Option<RetryBudget>,
+    strategy: Option<BackoffStrategy>,
+}
+
+/// A backoff given as an iterator of sleeps: made afresh for every call.
+#[derive(Clone)]
+struct BackoffStrategy(
+    std::sync::Arc<dyn Fn() -> Box<dyn Iterator<Item = Duration> + Send> + Send + Sync>,
+);
+
+impl std::fmt::Debug for BackoffStrategy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BackoffStrategy(..)")
+    }
 }
 
 impl Default for Retry {
@@ -103,6 +116,7 @@ impl Retry {
             respect_retry_after_header: true,
             retry_after_max: DEFAULT_RETRY_AFTER_MAX,
             budget: Some(RetryBudget::default()),
+            strategy: None,
         }
     }
 
@@ -174,6 +188,44 @@ impl Retry {
     pub fn backoff_max(mut self, max: Duration) -> Self {
         self.backoff_max = max;
         self
+    }
+
+    /// Sleep as `strategy` says instead of urllib3's formula: `strategy()` is called once per
+    /// call, and its `n`-th item is the sleep before the `n`-th counted retry. When it runs out,
+    /// retries stop (the last error or response is returned), as with tokio-retry, whose
+    /// strategies (`ExponentialBackoff`, `FibonacciBackoff`, `FixedInterval`, `jitter`) plug in
+    /// directly. `Retry-After` still replaces the sleep where urllib3 would honour it, and the
+    /// counters still apply. `backoff_factor`, `backoff_max` and `backoff_jitter` are not used.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_requests_layers::retry::Retry;
+    ///
+    /// // 100 ms, 200 ms, 400 ms, then give up.
+    /// let retry = Retry::new().total(10).status_forcelist([503]).backoff_strategy(|| {
+    ///     (0..3).map(|i| Duration::from_millis(100 << i))
+    /// });
+    /// # let _ = retry;
+    /// ```
+    pub fn backoff_strategy<F, I>(mut self, strategy: F) -> Self
+    where
+        F: Fn() -> I + Send + Sync + 'static,
+        I: IntoIterator<Item = Duration>,
+        I::IntoIter: Send + 'static,
+    {
+        self.strategy = Some(BackoffStrategy(std::sync::Arc::new(move || {
+            Box::new(strategy().into_iter()) as Box<dyn Iterator<Item = Duration> + Send>
+        })));
+        self
+    }
+
+    /// The sleep before counted retry `n` (1-based) from the [`backoff_strategy`], if one is
+    /// set: `Some(None)` when it ran out.
+    ///
+    /// [`backoff_strategy`]: Retry::backoff_strategy
+    pub(crate) fn strategy_sleep(&self, n: u32) -> Option<Option<Duration>> {
+        let strategy = self.strategy.as_ref()?;
+        Some((strategy.0)().nth(n.saturating_sub(1) as usize))
     }
 
     /// A random extra sleep, uniform in `[0, jitter)`, added to every non-zero backoff (as

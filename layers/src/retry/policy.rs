@@ -175,7 +175,12 @@ impl RetryPolicy {
             .filter(|_| config.respect_retry_after_header)
             .and_then(|v| config.retry_after(v, SystemTime::now()))
             .filter(|d| !d.is_zero());
-        Decision::Retry(slept.unwrap_or_else(|| self.backoff()))
+        match (slept, self.backoff()) {
+            (Some(slept), _) => Decision::Retry(slept),
+            (None, Some(backoff)) => Decision::Retry(backoff),
+            // The backoff strategy ran out.
+            (None, None) => self.status_exhausted(status, false),
+        }
     }
 
     fn status_exhausted(&self, status: StatusCode, budget: bool) -> Decision {
@@ -227,16 +232,23 @@ impl RetryPolicy {
         if !self.budget_allows() {
             return Decision::Done;
         }
-        Decision::Retry(self.backoff())
+        match self.backoff() {
+            Some(sleep) => Decision::Retry(sleep),
+            None => Decision::Done,
+        }
     }
 
-    fn backoff(&self) -> Duration {
+    /// The sleep before the next retry; `None` when a backoff strategy ran out.
+    fn backoff(&self) -> Option<Duration> {
+        if let Some(sleep) = self.config.strategy_sleep(self.failures) {
+            return sleep;
+        }
         let unit = if self.config.has_jitter() {
             rand::random::<f64>()
         } else {
             0.0
         };
-        self.config.backoff_with(self.failures, unit)
+        Some(self.config.backoff_with(self.failures, unit))
     }
 }
 
