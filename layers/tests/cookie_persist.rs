@@ -427,7 +427,9 @@ mod cookie_store_files {
         let before = jar.get_dict();
         let err = jar.import_cookie_store_json(&path).unwrap_err();
         assert!(matches!(err, CookieError::Io(_)), "{err}");
-        assert!(err.to_string().contains("cookie_store JSON"), "{err}");
+        // What was wrong is the cause (printed once, by whoever walks `source()`).
+        let cause = std::error::Error::source(&err).expect("the I/O error is the source");
+        assert!(cause.to_string().contains("cookie_store JSON"), "{cause}");
         assert_eq!(jar.get_dict(), before);
     }
 }
