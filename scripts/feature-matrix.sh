@@ -29,4 +29,8 @@ check -p tower-requests --no-default-features
 for f in "${facade[@]}"; do check -p tower-requests --no-default-features --features "$f"; done
 check -p tower-requests
 check --workspace --all-features
+
+# What "no TLS" means at run time: https refused with an error naming the feature.
+echo "-- cargo test -p tower-requests --no-default-features --test no_tls"
+cargo test --quiet -p tower-requests --no-default-features --test no_tls
 echo "feature matrix: clean"
