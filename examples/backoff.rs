@@ -44,7 +44,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             Retry::new()
                 .total(10)
                 .status_forcelist([503])
-                .backoff_strategy(|| ExponentialBackoff::from_millis(2).factor(25).map(jitter).take(3)),
+                .backoff_strategy(|| {
+                    ExponentialBackoff::from_millis(2)
+                        .factor(25)
+                        .map(jitter)
+                        .take(3)
+                }),
         )
         .build()?;
 

@@ -124,6 +124,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod boxed;
 mod client;
 mod connect;
 mod delivery;
@@ -134,7 +135,6 @@ mod limit;
 mod proxy;
 mod request;
 mod response;
-mod boxed;
 mod session;
 mod stack;
 #[cfg(feature = "rustls")]
@@ -144,6 +144,7 @@ pub mod trace;
 
 pub use tower_requests_layers as layers;
 
+pub use boxed::{box_service, BoxService, BoxServiceFuture};
 pub use client::{HttpClient, HttpClientBuilder, ResponseFuture, DEFAULT_POOL_MAX_IDLE};
 pub use connect::ProxyError;
 pub use error::{Error, Result};
@@ -152,10 +153,7 @@ pub use layers::{Body, BoxError};
 pub use proxy::Proxy;
 pub use request::{IntoUrl, Pending, RequestBuilder};
 pub use response::{Response, DEFAULT_MAX_BODY_SIZE};
-pub use boxed::{box_service, BoxService, BoxServiceFuture};
-pub use session::{
-    Session, SessionBuilder, SessionFuture,
-};
+pub use session::{Session, SessionBuilder, SessionFuture};
 #[cfg(feature = "rustls")]
 pub use tls::{Certificate, Identity, TlsVersion};
 

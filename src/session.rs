@@ -10,7 +10,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Request};
-use tower::{Layer, Service, ServiceExt};
+use tower::{Layer, Service};
 use url::Url;
 
 use crate::boxed::{box_service, BoxService, BoxServiceFuture};

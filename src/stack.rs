@@ -10,11 +10,11 @@ use http::Request;
 use tower::util::Either;
 use tower::{Layer, Service, ServiceExt};
 
+use crate::boxed::{box_service, BoxService};
 use crate::layers::headers::{DefaultHeadersLayer, SharedHeaders};
 use crate::layers::redirect::FollowRedirectLayer;
 use crate::layers::retry::RetryLayer;
 use crate::layers::timeout::{TimeoutLayer, TotalTimeoutLayer};
-use crate::boxed::{box_service, BoxService};
 use crate::Body;
 
 /// The bottom of the stack: the client, or a router over the client and the mounted transports.

@@ -82,9 +82,15 @@ async fn cookie_layer_mounts_on_an_axum_router() {
             .body(AxumBody::empty())
             .unwrap()
     };
-    assert_eq!(text(app.clone().oneshot(req("/set")).await.unwrap()).await, "set");
+    assert_eq!(
+        text(app.clone().oneshot(req("/set")).await.unwrap()).await,
+        "set"
+    );
     assert_eq!(jar.get("sid").as_deref(), Some("abc"));
-    assert_eq!(text(app.oneshot(req("/echo")).await.unwrap()).await, "sid=abc");
+    assert_eq!(
+        text(app.oneshot(req("/echo")).await.unwrap()).await,
+        "sid=abc"
+    );
 }
 
 /// A server for the foreign-stack cases: `/login` sets a cookie and redirects to `/me`, which
@@ -134,8 +140,7 @@ async fn our_layers_interleaved_with_tower_and_tower_http_layers() {
     use tower_http::set_header::SetRequestHeaderLayer;
     use tower_http::trace::TraceLayer;
     use tower_requests::layers::{
-        AuthLayer, CookieLayer, DefaultHeadersLayer, FollowRedirectLayer, RetryLayer,
-        TimeoutLayer,
+        AuthLayer, CookieLayer, DefaultHeadersLayer, FollowRedirectLayer, RetryLayer, TimeoutLayer,
     };
     use tower_requests::{CookieJar, HttpClient, Retry, Session};
 
@@ -193,9 +198,10 @@ async fn a_session_over_a_hand_built_stack_hands_out_its_handles() {
         .with_headers(headers);
 
     // A header set through the session's handle reaches the stack...
-    session
-        .headers()
-        .insert(http::header::HeaderName::from_static("x-app"), HeaderValue::from_static("late"));
+    session.headers().insert(
+        http::header::HeaderName::from_static("x-app"),
+        HeaderValue::from_static("late"),
+    );
     let body = session
         .get(server.url("/login"))
         .send()

@@ -687,7 +687,10 @@ async fn a_backoff_strategy_sets_the_sleeps_and_ends_the_retries() {
     let (inner, log) = backend(&[Step::Status(503)]);
     let mut svc = RetryLayer::new(retry()).layer(inner);
     let err = send(&mut svc, get()).await.unwrap_err();
-    assert_eq!(retry_error(&err).status(), Some(StatusCode::SERVICE_UNAVAILABLE));
+    assert_eq!(
+        retry_error(&err).status(),
+        Some(StatusCode::SERVICE_UNAVAILABLE)
+    );
     assert_eq!(log.gaps(), secs(&[0.1, 0.2]));
 
     // Errors too: after the strategy's last sleep the error itself comes back.
