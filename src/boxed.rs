@@ -16,8 +16,10 @@ use tower::{Service, ServiceExt};
 
 use crate::{Body, BoxError};
 
-/// The type every stack is boxed into: what [`Session::from_service`] and
-/// [`SessionBuilder::mount`] accept once boxed, and what [`SessionBuilder::layer`] wraps.
+/// The type every stack is boxed into: what
+/// [`Session::from_service`](crate::Session::from_service) and
+/// [`SessionBuilder::mount`](crate::SessionBuilder::mount) accept once boxed, and what
+/// [`SessionBuilder::layer`](crate::SessionBuilder::layer) wraps.
 ///
 /// Unlike `tower::util::BoxCloneSyncService`, cloning it is a reference-count increment, not an
 /// allocation plus a clone of the whole stack: the session clones its stack for every call (and

@@ -214,3 +214,69 @@ async fn a_session_over_a_hand_built_stack_hands_out_its_handles() {
     // ...and the cookie the stack stored is seen through the session's handle.
     assert_eq!(session.cookies().get("sid").as_deref(), Some("abc"));
 }
+
+#[tokio::test]
+async fn every_replaying_layer_over_a_bare_hyper_util_client_with_axum_bodies() {
+    use axum::routing::post;
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::TokioExecutor;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use tower::ServiceBuilder;
+    use tower_requests::layers::{
+        AuthLayer, BufferBodyLayer, CookieLayer, FollowRedirectLayer, RetryLayer, TimeoutLayer,
+    };
+    use tower_requests::{Body, CookieJar, Retry};
+
+    // `/old` answers 307 to `/new`; `/new` answers 503 once, then echoes what it got.
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let app = Router::new()
+        .route(
+            "/old",
+            post(|| async {
+                (
+                    StatusCode::TEMPORARY_REDIRECT,
+                    [(http::header::LOCATION, "/new")],
+                )
+            }),
+        )
+        .route(
+            "/new",
+            post(move |headers: HeaderMap, body: String| {
+                let n = counter.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    if n == 0 {
+                        return (StatusCode::SERVICE_UNAVAILABLE, String::new());
+                    }
+                    let auth = headers.get("authorization").is_some();
+                    (StatusCode::OK, format!("{body} auth={auth}"))
+                }
+            }),
+        );
+    let server = support::TestServer::http(app).await;
+    let client: Client<_, Body> = Client::builder(TokioExecutor::new()).build_http();
+    let svc = ServiceBuilder::new()
+        .layer(BufferBodyLayer::new(64 * 1024))
+        .layer(FollowRedirectLayer::new())
+        .layer(AuthLayer::basic("u", "p"))
+        .layer(CookieLayer::new(CookieJar::new()))
+        .layer(RetryLayer::new(
+            Retry::new()
+                .total(2)
+                .status_forcelist([503])
+                .allowed_methods([http::Method::POST]),
+        ))
+        .layer(TimeoutLayer::new(std::time::Duration::from_secs(10)))
+        .service(client);
+
+    // axum's own body type, sent through a 307 (replayed) and a 503 retry (replayed again).
+    let req = Request::post(server.url("/old"))
+        .body(AxumBody::from("payload"))
+        .unwrap();
+    let resp = svc.oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(&bytes[..], b"payload auth=true");
+    assert_eq!(hits.load(Ordering::SeqCst), 2);
+}

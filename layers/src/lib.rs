@@ -63,6 +63,8 @@ pub mod redact;
 
 #[cfg(feature = "auth")]
 pub mod auth;
+#[cfg(feature = "buffer")]
+pub mod buffer;
 #[cfg(feature = "cookies")]
 pub mod cookie;
 #[cfg(feature = "headers")]
@@ -77,6 +79,8 @@ pub mod timeout;
 #[cfg(feature = "auth")]
 pub use auth::{Auth, AuthLayer};
 pub use body::{Body, ReplayBody};
+#[cfg(feature = "buffer")]
+pub use buffer::BufferBodyLayer;
 #[cfg(feature = "cookies")]
 pub use cookie::{CookieJar, CookieLayer};
 pub use delivery::{Delivery, DeliveryError};
