@@ -31,6 +31,7 @@
 
 /// `get_ref`, `get_mut` and `into_inner` for a service wrapping its inner service in a field
 /// named `inner` (tower-http's trio), written once for every layer's service.
+#[allow(unused_macros)] // with no layer feature on, no service uses it
 macro_rules! inner_accessors {
     () => {
         /// The wrapped service.
@@ -49,6 +50,7 @@ macro_rules! inner_accessors {
         }
     };
 }
+#[allow(unused_imports)]
 pub(crate) use inner_accessors;
 
 pub mod body;
