@@ -62,7 +62,8 @@ impl Probe {
             .compare_exchange(BUSY, IDLE, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
         {
-            cap.idle(Arc::downgrade(state));
+            let turn = state.idle_turn.fetch_add(1, Ordering::AcqRel).wrapping_add(1);
+            cap.idle(Arc::downgrade(state), turn);
         }
     }
 }
@@ -88,8 +89,10 @@ pub(crate) struct IdleCap {
 
 #[derive(Debug, Default)]
 struct IdleQueue {
-    /// Connections marked idle, oldest first (entries that are busy again or gone are skipped).
-    queue: std::collections::VecDeque<std::sync::Weak<ProbeState>>,
+    /// Connections marked idle, oldest first, each with the turn of idleness it was queued for:
+    /// an entry whose connection is busy again, idle for a later turn (queued again further
+    /// back) or gone is stale and skipped.
+    queue: std::collections::VecDeque<(std::sync::Weak<ProbeState>, u32)>,
     /// How many connections are idle now.
     count: usize,
 }
@@ -106,30 +109,35 @@ impl IdleCap {
         self.idle.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn idle(&self, conn: std::sync::Weak<ProbeState>) {
+    fn idle(&self, conn: std::sync::Weak<ProbeState>, turn: u32) {
         let mut idle = self.lock();
         idle.count += 1;
-        idle.queue.push_back(conn);
+        idle.queue.push_back((conn, turn));
         while idle.count > self.max {
-            let Some(oldest) = idle.queue.pop_front() else {
+            let Some((oldest, turn)) = idle.queue.pop_front() else {
                 break;
             };
-            if let Some(oldest) = oldest.upgrade() {
-                if oldest
+            let Some(oldest) = oldest.upgrade() else {
+                continue;
+            };
+            if oldest.idle_turn.load(Ordering::Acquire) == turn
+                && oldest
                     .state
                     .compare_exchange(IDLE, EVICTED, Ordering::AcqRel, Ordering::Acquire)
                     .is_ok()
-                {
-                    idle.count -= 1;
-                    oldest.reader.wake();
-                }
+            {
+                idle.count -= 1;
+                oldest.reader.wake();
             }
         }
-        if idle.queue.len() > 2 * self.max + 64 {
-            // Entries of connections that are busy again, or closed, pile up: drop them.
-            idle.queue.retain(|c| {
-                c.upgrade()
-                    .is_some_and(|c| c.state.load(Ordering::Acquire) == IDLE)
+        if idle.queue.len() > 2 * idle.count + 64 {
+            // Stale entries pile up (a connection reused many times leaves one per turn): keep
+            // the live ones, at most one per idle connection, so this runs rarely.
+            idle.queue.retain(|(conn, turn)| {
+                conn.upgrade().is_some_and(|c| {
+                    c.state.load(Ordering::Acquire) == IDLE
+                        && c.idle_turn.load(Ordering::Acquire) == *turn
+                })
             });
         }
     }
@@ -159,6 +167,8 @@ struct ProbeState {
     answered: AtomicBool,
     /// BUSY, IDLE or EVICTED (under the idle limit).
     state: AtomicU8,
+    /// How many times the connection went idle (its entry in the idle queue is for this turn).
+    idle_turn: AtomicU32,
     /// A write was refused because the idle limit had closed the connection.
     refused: AtomicBool,
     /// Wakes the connection's reader when it is evicted.
@@ -539,6 +549,20 @@ mod tests {
             0,
             "a closed idle connection leaves the count"
         );
+    }
+
+    #[tokio::test]
+    async fn a_connection_reused_many_times_keeps_the_idle_queue_short() {
+        // Each turn of idleness queues an entry; stale ones are dropped, so the queue (walked
+        // when it is compacted) stays about as long as the idle set, not the number of requests.
+        let cap = Arc::new(IdleCap::new(100));
+        let (mut a, probe, mut server) = conn(&cap);
+        for _ in 0..1000 {
+            exchange(&mut a, &probe, &mut server).await;
+        }
+        let idle = cap.lock();
+        assert_eq!(idle.count, 1);
+        assert!(idle.queue.len() <= 2 * idle.count + 64, "{}", idle.queue.len());
     }
 
     #[tokio::test]
