@@ -62,7 +62,10 @@ impl Probe {
             .compare_exchange(BUSY, IDLE, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
         {
-            let turn = state.idle_turn.fetch_add(1, Ordering::AcqRel).wrapping_add(1);
+            let turn = state
+                .idle_turn
+                .fetch_add(1, Ordering::AcqRel)
+                .wrapping_add(1);
             cap.idle(Arc::downgrade(state), turn);
         }
     }
@@ -562,7 +565,11 @@ mod tests {
         }
         let idle = cap.lock();
         assert_eq!(idle.count, 1);
-        assert!(idle.queue.len() <= 2 * idle.count + 64, "{}", idle.queue.len());
+        assert!(
+            idle.queue.len() <= 2 * idle.count + 64,
+            "{}",
+            idle.queue.len()
+        );
     }
 
     #[tokio::test]
