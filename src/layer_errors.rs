@@ -36,6 +36,9 @@ pub(crate) fn status(e: &(dyn StdError + 'static)) -> Option<StatusCode> {
     if let Some(proxy) = e.downcast_ref::<crate::ProxyError>() {
         return proxy.proxy_status();
     }
+    if let Some(too_many) = e.downcast_ref::<redirect::TooManyRedirects>() {
+        return Some(too_many.status);
+    }
     e.downcast_ref::<retry::RetryError>()
         .and_then(|r| r.status())
 }

@@ -58,7 +58,8 @@
 //! | `s.verify = 'ca.pem'`                                | `.add_root_certificate(Certificate::from_pem(pem)?)`        |
 //! | `s.cert = ('client.pem', 'key.pem')`                 | `.identity(Identity::from_pem_parts(cert, key)?)`           |
 //! | `s.mount('https://', HTTPAdapter(max_retries=Retry(total=3)))` | `.retry(Retry::new().total(3))` or `.mount("https://", stack)` |
-//! | `s.max_redirects = 5` / `allow_redirects=False`      | `.max_redirects(5)` / `.redirects(false)`                   |
+//! | `s.max_redirects = 5`                                | `Session::builder().max_redirects(5)`                       |
+//! | `s.get(url, allow_redirects=False)`                  | `s.get(url).redirects(false)` (`.max_redirects(n)` per call)|
 //! | `s.cookies.set('k', 'v')`                            | `s.cookies().set("k", "v", &url)?`                          |
 //! | `s.cookies.get_dict()`                               | `s.cookies().get_dict()`                                    |
 //! | `s.cookies.clear('k')` / `s.cookies.clear()`         | `s.cookies().remove("k")` / `s.cookies().clear()`           |
@@ -69,7 +70,8 @@
 //! | `except requests.Timeout`                            | `Err(e) if e.is_timeout()`                                  |
 //! | `except requests.ConnectionError`                    | `Err(e) if e.is_connect()`                                  |
 //! | `except requests.HTTPError as e: e.response.status_code` | `Err(e) if e.is_status()` + `e.status()`                |
-//! | `except requests.TooManyRedirects`                   | `Err(e) if e.is_redirect()`                                 |
+//! | `except requests.TooManyRedirects as e: e.response.status_code` | `Err(e) if e.is_redirect()` + `e.status()`       |
+//! | `except requests.ConnectionError` after the request was sent | `Err(e) if e.is_request()`: it may have been processed, and was not resent |
 //! | `except urllib3.exceptions.MaxRetryError` (`RetryError`) | `Err(e) if e.is_retry_exhausted()`                      |
 //! | `with requests.Session() as s:`                      | a scope: dropping the last clone closes the pool            |
 //!

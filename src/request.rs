@@ -441,6 +441,31 @@ impl RequestBuilder {
         })
     }
 
+    /// Follow redirects for this request (`true`, up to the session's limit, 30 by default, or
+    /// the one [`max_redirects`](Self::max_redirects) set) or return a 3xx response as it is
+    /// (`false`: requests' `allow_redirects=False`), whatever the session does.
+    pub fn redirects(self, follow: bool) -> Self {
+        use crate::layers::ext::Redirects;
+        self.with(move |p| {
+            let choice = match (follow, p.extensions.get::<Redirects>()) {
+                (true, Some(Redirects::Max(max))) => Redirects::Max(*max),
+                (true, _) => Redirects::Follow,
+                (false, _) => Redirects::Off,
+            };
+            p.extensions.insert(choice);
+            Ok(())
+        })
+    }
+
+    /// Follow at most `max` redirects for this request (one more is an error whose
+    /// [`status()`](crate::Error::status) is the last 3xx's), whatever the session's limit.
+    pub fn max_redirects(self, max: usize) -> Self {
+        self.with(move |p| {
+            p.extensions.insert(crate::layers::ext::Redirects::Max(max));
+            Ok(())
+        })
+    }
+
     /// HTTP Basic credentials for this request (beat the session's).
     pub fn basic_auth(
         self,

@@ -10,6 +10,7 @@
 //! | [`OriginalUri`] | request | redirect layer (every hop after the first) | auth layer |
 //! | [`Fragment`] | request, response | the caller; redirect layer | redirect layer; the caller |
 //! | [`RequestTimeout`] | request | the caller | total-timeout layer |
+//! | [`Redirects`] | request | the caller | redirect layer |
 //! | [`EffectiveUri`] | response | redirect layer | the caller |
 //! | [`History`] | response | redirect layer | the caller |
 //!
@@ -88,3 +89,24 @@ impl IntoIterator for History {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RequestTimeout(pub Duration);
+
+/// Request extension: whether this call follows redirects, replacing the redirect layer's own
+/// setting for it.
+///
+/// ```
+/// use tower_requests_layers::ext::Redirects;
+/// let req = http::Request::builder()
+///     .extension(Redirects::Off)
+///     .body(())
+///     .unwrap();
+/// assert_eq!(req.extensions().get::<Redirects>(), Some(&Redirects::Off));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Redirects {
+    /// Return a 3xx response as it is (requests' `allow_redirects=False`).
+    Off,
+    /// Follow, up to the layer's limit (also when the layer itself follows none).
+    Follow,
+    /// Follow up to this many; one more is a `TooManyRedirects` error.
+    Max(usize),
+}

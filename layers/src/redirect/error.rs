@@ -11,6 +11,10 @@ pub struct TooManyRedirects {
     pub max: usize,
     /// The URI of the last request sent (it answered with yet another redirect), without userinfo.
     pub last_uri: Uri,
+    /// The status of that last redirect response (requests' `e.response.status_code`).
+    pub status: StatusCode,
+    /// The headers of that last redirect response (its `Location` among them).
+    pub headers: http::HeaderMap,
 }
 
 impl fmt::Display for TooManyRedirects {

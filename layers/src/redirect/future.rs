@@ -119,6 +119,8 @@ where
                 return Poll::Ready(Err(TooManyRedirects {
                     max: st.max,
                     last_uri: redact_uri(&st.uri),
+                    status,
+                    headers: res.headers().clone(),
                 }
                 .into()));
             }

@@ -9,6 +9,7 @@ use tower_service::Service;
 
 use super::future::{BodyState, Hops, ResponseFuture};
 use super::policy::Fragment;
+use crate::ext::Redirects;
 use crate::{BoxError, ReplayBody};
 
 /// The service made by [`FollowRedirectLayer`](super::FollowRedirectLayer).
@@ -43,7 +44,13 @@ where
         let clone = self.inner.clone();
         let mut service = mem::replace(&mut self.inner, clone);
         let fragment = req.extensions().get::<Fragment>().map(|f| f.0.clone());
-        let (headers, extensions, body) = if self.follow {
+        let (follow, max) = match req.extensions().get::<Redirects>() {
+            Some(Redirects::Max(max)) => (true, *max),
+            Some(Redirects::Follow) => (true, self.max),
+            Some(Redirects::Off) => (false, self.max),
+            None => (self.follow, self.max),
+        };
+        let (headers, extensions, body) = if follow {
             let body = match req.body().try_clone_body() {
                 Some(body) => BodyState::Replay(body),
                 None => BodyState::NotReplayable,
@@ -66,8 +73,8 @@ where
                 body,
                 fragment,
                 history: Vec::new(),
-                max: self.max,
-                follow: self.follow,
+                max,
+                follow,
             }),
         }
     }

@@ -1,0 +1,101 @@
+//! Per-request control, as requests gives it: `allow_redirects=False` and a per-call redirect
+//! limit, whatever the session does; a `TooManyRedirects` error keeps the last 3xx's status.
+
+use axum::extract::Path;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use tower_requests::Session;
+
+mod support;
+
+/// `/r/{n}` redirects to `/r/{n-1}`, `/r/0` answers "end".
+async fn chain_server() -> support::TestServer {
+    let app = Router::new().route(
+        "/r/{n}",
+        get(|Path(n): Path<u32>| async move {
+            if n == 0 {
+                "end".into_response()
+            } else {
+                (
+                    StatusCode::FOUND,
+                    [(http::header::LOCATION, format!("/r/{}", n - 1))],
+                )
+                    .into_response()
+            }
+        }),
+    );
+    support::TestServer::http(app).await
+}
+
+fn session() -> tower_requests::SessionBuilder {
+    Session::builder().trust_env(false)
+}
+
+#[tokio::test]
+async fn redirects_false_returns_the_3xx_as_it_is() {
+    let server = chain_server().await;
+    let s = session().build().unwrap();
+    let resp = s
+        .get(server.url("/r/3"))
+        .redirects(false)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    assert_eq!(resp.headers()["location"], "/r/2");
+    assert!(resp.history().is_empty());
+    // The next call follows again: the setting was this request's only.
+    let resp = s.get(server.url("/r/3")).send().await.unwrap();
+    assert_eq!(resp.text().await.unwrap(), "end");
+}
+
+#[tokio::test]
+async fn redirects_true_follows_even_when_the_session_does_not() {
+    let server = chain_server().await;
+    let s = session().redirects(false).build().unwrap();
+    let resp = s.get(server.url("/r/2")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    let resp = s
+        .get(server.url("/r/2"))
+        .redirects(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.text().await.unwrap(), "end");
+}
+
+#[tokio::test]
+async fn max_redirects_per_request_beats_the_session_limit() {
+    let server = chain_server().await;
+    let s = session().max_redirects(1).build().unwrap();
+    let resp = s
+        .get(server.url("/r/4"))
+        .max_redirects(5)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.text().await.unwrap(), "end");
+    assert_eq!(resp_history_len(&s, &server, 4).await, 4);
+
+    let err = s
+        .get(server.url("/r/4"))
+        .max_redirects(2)
+        .send()
+        .await
+        .expect_err("4 redirects, 2 allowed");
+    assert!(err.is_redirect(), "{err:?}");
+    // As requests' `e.response`: the last 3xx's status is kept.
+    assert_eq!(err.status(), Some(StatusCode::FOUND));
+}
+
+async fn resp_history_len(s: &Session, server: &support::TestServer, n: u32) -> usize {
+    let resp = s
+        .get(server.url(&format!("/r/{n}")))
+        .max_redirects(10)
+        .send()
+        .await
+        .unwrap();
+    resp.history().len()
+}
