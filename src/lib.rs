@@ -60,6 +60,8 @@
 //! | `s.mount('https://', HTTPAdapter(max_retries=Retry(total=3)))` | `.retry(Retry::new().total(3))` or `.mount("https://", stack)` |
 //! | `s.max_redirects = 5`                                | `Session::builder().max_redirects(5)`                       |
 //! | `s.get(url, allow_redirects=False)`                  | `s.get(url).redirects(false)` (`.max_redirects(n)` per call)|
+//! | `s.get(url, timeout=5)`                              | `s.get(url).attempt_timeout(5 s)` (`.timeout(d)`: whole call)|
+//! | `s.get(url, timeout=(3.05, 27))`                     | session `connect_timeout(3.05 s)` + `.read_timeout(27 s)`   |
 //! | `s.cookies.set('k', 'v')`                            | `s.cookies().set("k", "v", &url)?`                          |
 //! | `s.cookies.get_dict()`                               | `s.cookies().get_dict()`                                    |
 //! | `s.cookies.clear('k')` / `s.cookies.clear()`         | `s.cookies().remove("k")` / `s.cookies().clear()`           |

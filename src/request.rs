@@ -466,6 +466,32 @@ impl RequestBuilder {
         })
     }
 
+    /// A limit for each attempt of this request (retries each get their own): the response head
+    /// must arrive within it, and no read of the body may wait longer (unless
+    /// [`read_timeout`](Self::read_timeout) says otherwise). Replaces the session's
+    /// `attempt_timeout` for this request. requests' `timeout=5` is `.attempt_timeout(5 s)`;
+    /// [`timeout`](Self::timeout) is the whole call instead.
+    pub fn attempt_timeout(self, timeout: Duration) -> Self {
+        self.with(move |p| {
+            p.extensions
+                .insert(crate::layers::ext::AttemptTimeout(timeout));
+            Ok(())
+        })
+    }
+
+    /// The longest silence for this request: waiting for the response head (when no
+    /// [`attempt_timeout`](Self::attempt_timeout) is set) and between reads of the body. requests'
+    /// `timeout=(3.05, 27)` is the session's `connect_timeout(3.05 s)` plus
+    /// `.read_timeout(27 s)` (the pool's connector sees no request, so the connect limit is the
+    /// session's).
+    pub fn read_timeout(self, timeout: Duration) -> Self {
+        self.with(move |p| {
+            p.extensions
+                .insert(crate::layers::ext::ReadTimeout(timeout));
+            Ok(())
+        })
+    }
+
     /// HTTP Basic credentials for this request (beat the session's).
     pub fn basic_auth(
         self,

@@ -106,6 +106,40 @@ where
     resp.map(Body::new)
 }
 
+/// Without a session-wide attempt timeout, a request's own
+/// ([`RequestBuilder::attempt_timeout`](crate::RequestBuilder::attempt_timeout),
+/// [`read_timeout`](crate::RequestBuilder::read_timeout)) is applied here, under the retry
+/// layer so that each attempt gets it: only such requests pay for the timer.
+#[derive(Clone)]
+struct RequestAttemptTimeout(BoxService);
+
+type TimedFuture = futures_util::future::MapOk<
+    crate::layers::timeout::ResponseFuture<crate::BoxServiceFuture>,
+    RespFn<crate::layers::timeout::ReadTimeoutBody<Body>>,
+>;
+
+impl Service<Request<Body>> for RequestAttemptTimeout {
+    type Response = http::Response<Body>;
+    type Error = crate::BoxError;
+    type Future = futures_util::future::Either<crate::BoxServiceFuture, TimedFuture>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<Body>) -> Self::Future {
+        use crate::layers::ext::{AttemptTimeout, ReadTimeout};
+        use futures_util::TryFutureExt;
+        let ext = req.extensions();
+        if ext.get::<AttemptTimeout>().is_none() && ext.get::<ReadTimeout>().is_none() {
+            return futures_util::future::Either::Left(self.0.call_shared(req));
+        }
+        // The layer's own limit is none: the request's extensions set both.
+        let mut timed = crate::layers::timeout::Timeout::new(self.0.clone(), Duration::MAX);
+        futures_util::future::Either::Right(timed.call(req).map_ok(rebody as RespFn<_>))
+    }
+}
+
 /// Between the default headers and decompression: a request that reaches this point without an
 /// `Accept-Encoding` had it removed by the user (`without_header`, or removed from the session's
 /// defaults). requests then sends `Accept-Encoding: identity` (http.client adds it), so do the
@@ -165,7 +199,7 @@ impl Stack {
                     .layer(base)
                     .map_response(rebody as RespFn<_>),
             ),
-            None => Either::Right(base),
+            None => Either::Right(RequestAttemptTimeout(base)),
         };
         let svc = RetryLayer::new(self.retry).layer(svc);
         #[cfg(feature = "cookies")]

@@ -99,3 +99,87 @@ async fn resp_history_len(s: &Session, server: &support::TestServer, n: u32) -> 
         .unwrap();
     resp.history().len()
 }
+
+/// `/slow-head`: answers after 400 ms. `/slow-body`: the head at once, then "a", a 400 ms pause,
+/// then "b".
+async fn slow_server() -> support::TestServer {
+    use std::time::Duration;
+    let app = Router::new()
+        .route(
+            "/slow-head",
+            get(|| async {
+                tokio::time::sleep(Duration::from_millis(400)).await;
+                "late"
+            }),
+        )
+        .route(
+            "/slow-body",
+            get(|| async {
+                let chunks = futures_util::stream::unfold(0u8, |i| async move {
+                    match i {
+                        0 => Some((Ok::<_, std::io::Error>("a"), 1)),
+                        1 => {
+                            tokio::time::sleep(Duration::from_millis(400)).await;
+                            Some((Ok("b"), 2))
+                        }
+                        _ => None,
+                    }
+                });
+                axum::body::Body::from_stream(chunks)
+            }),
+        );
+    support::TestServer::http(app).await
+}
+
+#[tokio::test]
+async fn attempt_timeout_per_request_with_or_without_a_session_one() {
+    use std::time::Duration;
+    let server = slow_server().await;
+    let plain = session().build().unwrap();
+    let err = plain
+        .get(server.url("/slow-head"))
+        .attempt_timeout(Duration::from_millis(100))
+        .send()
+        .await
+        .expect_err("the head takes 400 ms");
+    assert!(err.is_timeout(), "{err:?}");
+    // The next request has no limit.
+    let resp = plain.get(server.url("/slow-head")).send().await.unwrap();
+    assert_eq!(resp.text().await.unwrap(), "late");
+
+    // A request's own limit replaces the session's.
+    let strict = session()
+        .attempt_timeout(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    strict
+        .get(server.url("/slow-head"))
+        .send()
+        .await
+        .unwrap_err();
+    let resp = strict
+        .get(server.url("/slow-head"))
+        .attempt_timeout(Duration::from_secs(5))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.text().await.unwrap(), "late");
+}
+
+#[tokio::test]
+async fn read_timeout_per_request_cuts_a_stalled_body() {
+    use std::time::Duration;
+    let server = slow_server().await;
+    let s = session().build().unwrap();
+    let resp = s
+        .get(server.url("/slow-body"))
+        .read_timeout(Duration::from_millis(100))
+        .send()
+        .await
+        .expect("the head comes at once");
+    let err = resp.text().await.expect_err("the body stalls 400 ms");
+    assert!(err.is_timeout(), "{err:?}");
+    // Without it the body arrives whole.
+    let resp = s.get(server.url("/slow-body")).send().await.unwrap();
+    assert_eq!(resp.text().await.unwrap(), "ab");
+}

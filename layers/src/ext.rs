@@ -11,6 +11,7 @@
 //! | [`Fragment`] | request, response | the caller; redirect layer | redirect layer; the caller |
 //! | [`RequestTimeout`] | request | the caller | total-timeout layer |
 //! | [`Redirects`] | request | the caller | redirect layer |
+//! | [`AttemptTimeout`], [`ReadTimeout`] | request | the caller | per-attempt timeout layer |
 //! | [`EffectiveUri`] | response | redirect layer | the caller |
 //! | [`History`] | response | redirect layer | the caller |
 //!
@@ -110,3 +111,17 @@ pub enum Redirects {
     /// Follow up to this many; one more is a `TooManyRedirects` error.
     Max(usize),
 }
+
+/// Request extension: this call's per-attempt limit, replacing the
+/// [`TimeoutLayer`](crate::timeout::TimeoutLayer)'s own: each attempt must get its response head
+/// within it, and then no read of the body may wait longer (unless a [`ReadTimeout`] says
+/// otherwise). requests' `timeout=5`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AttemptTimeout(pub Duration);
+
+/// Request extension: this call's read limit, the longest silence while waiting for the
+/// response head (unless an [`AttemptTimeout`] is set) and between reads of the body, replacing
+/// the [`TimeoutLayer`](crate::timeout::TimeoutLayer)'s own. The read part of requests'
+/// `timeout=(connect, read)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ReadTimeout(pub Duration);

@@ -25,17 +25,20 @@ pin_project! {
         #[pin]
         sleep: Option<Sleep>,
         deadline: Instant,
+        // The limit until the head, and for each body read.
         timeout: Duration,
+        read: Duration,
     }
 }
 
 impl<F> ResponseFuture<F> {
-    pub(crate) fn new(inner: F, timeout: Duration) -> Self {
+    pub(crate) fn new(inner: F, timeout: Duration, read: Duration) -> Self {
         ResponseFuture {
             inner,
             sleep: None,
             deadline: deadline_after(timeout),
             timeout,
+            read,
         }
     }
 }
@@ -59,7 +62,7 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
         if let Poll::Ready(result) = this.inner.poll(cx) {
-            let timeout = *this.timeout;
+            let timeout = *this.read;
             return Poll::Ready(
                 result
                     .map(|mut resp| {

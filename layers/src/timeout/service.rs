@@ -10,6 +10,7 @@ use tower_service::Service;
 use super::body::{ReadTimeoutBody, TotalBody};
 use super::future::{deadline_after, ResponseFuture, TotalResponseFuture};
 use super::RequestTimeout;
+use crate::ext::{AttemptTimeout, ReadTimeout};
 use crate::BoxError;
 
 /// A service with a per-attempt timeout (response head) and a read timeout (response body).
@@ -45,7 +46,14 @@ where
     }
 
     fn call(&mut self, req: Request<ReqB>) -> Self::Future {
-        ResponseFuture::new(self.inner.call(req), self.timeout)
+        // A request's own limits replace the layer's: the attempt limit bounds the wait for the
+        // head (the read limit does when only it is set), the read limit each body read.
+        let ext = req.extensions();
+        let attempt = ext.get::<AttemptTimeout>().map(|t| t.0);
+        let read = ext.get::<ReadTimeout>().map(|t| t.0);
+        let head = attempt.or(read).unwrap_or(self.timeout);
+        let body = read.or(attempt).unwrap_or(self.timeout);
+        ResponseFuture::new(self.inner.call(req), head, body)
     }
 }
 
