@@ -58,7 +58,7 @@ pub mod classify;
 pub mod delivery;
 pub mod ext;
 
-#[cfg(any(feature = "auth", feature = "cookies"))]
+#[cfg(any(feature = "auth", feature = "cookies", feature = "redirect"))]
 mod authority;
 #[cfg(any(feature = "redirect", feature = "auth", feature = "cookies"))]
 pub mod redact;

@@ -4,7 +4,7 @@ use std::fmt;
 
 use http::Uri;
 
-use crate::authority::host_and_port;
+pub(crate) use crate::authority::OriginRef;
 
 /// The origin of a URL: scheme, host and port (the port made explicit), lowercased.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -54,43 +54,6 @@ impl Origin {
             host: &self.host,
             port: self.port,
         }
-    }
-}
-
-/// An [`Origin`] borrowed from a URI, compared case-insensitively: the per-request check needs
-/// no allocation. The one place the origin rules live; [`Origin`] is its owned, lowercased form.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct OriginRef<'a> {
-    scheme: &'a str,
-    host: &'a str,
-    port: u16,
-}
-
-impl<'a> OriginRef<'a> {
-    /// As [`Origin::from_uri`], borrowed.
-    pub(crate) fn from_uri(uri: &'a Uri) -> Option<OriginRef<'a>> {
-        let scheme = uri.scheme_str()?;
-        let (host, port) = host_and_port(uri.authority()?.as_str());
-        if host.is_empty() {
-            return None;
-        }
-        let port = match port {
-            Some(port) => port,
-            None if scheme.eq_ignore_ascii_case("http") => 80,
-            None if scheme.eq_ignore_ascii_case("https") => 443,
-            None => return None,
-        };
-        Some(OriginRef { scheme, host, port })
-    }
-
-    /// As [`Origin::allows`].
-    pub(crate) fn allows(&self, target: &OriginRef<'_>) -> bool {
-        self.host.eq_ignore_ascii_case(target.host)
-            && (self.scheme.eq_ignore_ascii_case(target.scheme) && self.port == target.port
-                || self.scheme.eq_ignore_ascii_case("http")
-                    && self.port == 80
-                    && target.scheme.eq_ignore_ascii_case("https")
-                    && target.port == 443)
     }
 }
 

@@ -36,20 +36,14 @@ pub(crate) fn drop_body_headers(headers: &mut HeaderMap) {
     headers.remove(TRANSFER_ENCODING);
 }
 
-/// requests' `should_strip_auth`: whether credentials must not follow `old` → `new`.
+/// requests' `should_strip_auth`: whether credentials must not follow `old` → `new` (the
+/// shared same-origin rule, [`OriginRef::allows`](crate::authority::OriginRef::allows)).
 pub(crate) fn should_strip(old: &Url, new: &Url) -> bool {
-    if old.host_str() != new.host_str() {
-        return true;
+    use crate::authority::OriginRef;
+    match (OriginRef::from_url(old), OriginRef::from_url(new)) {
+        (Some(old), Some(new)) => !old.allows(&new),
+        _ => true,
     }
-    let (old_port, new_port) = (old.port_or_known_default(), new.port_or_known_default());
-    if old.scheme() == "http"
-        && old_port == Some(80)
-        && new.scheme() == "https"
-        && new_port == Some(443)
-    {
-        return false;
-    }
-    old.scheme() != new.scheme() || old_port != new_port
 }
 
 pub(crate) fn strip_credentials(headers: &mut HeaderMap) {
