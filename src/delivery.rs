@@ -395,11 +395,7 @@ pub(crate) fn tag(err: hyper_util::client::legacy::Error) -> BoxError {
     if err.is_connect() {
         return Box::new(err);
     }
-    let hyper = std::iter::successors(
-        std::error::Error::source(&err),
-        |e: &&(dyn std::error::Error + 'static)| e.source(),
-    )
-    .find_map(|e| e.downcast_ref::<hyper::Error>());
+    let hyper = crate::layers::classify::chain(&err).find_map(|e| e.downcast_ref::<hyper::Error>());
     let delivery = match hyper {
         // hyper's own errors about the request we gave it (a bad header, a body error).
         Some(h) if h.is_user() => return Box::new(err),

@@ -23,7 +23,7 @@ use std::fmt;
 use http::StatusCode;
 use url::Url;
 
-use crate::layers::classify::{classify_one, ErrorClass};
+use crate::layers::classify::{chain, classify_one, ErrorClass};
 use crate::BoxError;
 
 /// A `Result` with this crate's [`Error`].
@@ -261,28 +261,19 @@ impl Error {
     /// The connection was lost after the request (or part of it) was written: the server may
     /// have acted on it.
     fn may_have_been_processed(&self) -> bool {
-        self.causes()
-            .find_map(|e| e.downcast_ref::<crate::layers::DeliveryError>())
+        let source = self.inner.source.as_deref();
+        source
+            .and_then(|e| crate::layers::DeliveryError::find(e as &(dyn StdError + 'static)))
             .is_some_and(|d| d.delivery() != crate::layers::Delivery::NotSent)
     }
 
     fn causes(&self) -> impl Iterator<Item = &(dyn StdError + 'static)> {
-        let first = self
-            .inner
+        self.inner
             .source
             .as_deref()
-            .map(|e| e as &(dyn StdError + 'static));
-        std::iter::successors(first, |e: &&'_ (dyn StdError + 'static)| (*e).source())
+            .into_iter()
+            .flat_map(|e| chain(e as &(dyn StdError + 'static)))
     }
-}
-
-fn chain<'a>(
-    err: &'a (dyn StdError + Send + Sync + 'static),
-) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
-    std::iter::successors(
-        Some(err as &(dyn StdError + 'static)),
-        |e: &&'a (dyn StdError + 'static)| (*e).source(),
-    )
 }
 
 fn is_timeout_error(e: &(dyn StdError + 'static)) -> bool {

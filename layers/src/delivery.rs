@@ -60,14 +60,7 @@ impl DeliveryError {
 
     /// The first [`DeliveryError`] in `err`'s `source()` chain (itself included).
     pub fn find<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a DeliveryError> {
-        let mut current = Some(err);
-        while let Some(e) = current {
-            if let Some(found) = e.downcast_ref::<DeliveryError>() {
-                return Some(found);
-            }
-            current = e.source();
-        }
-        None
+        crate::classify::chain(err).find_map(|e| e.downcast_ref::<DeliveryError>())
     }
 }
 
