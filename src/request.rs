@@ -4,10 +4,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine;
 use http::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderMap, Method, Request};
-use percent_encoding::percent_decode_str;
 use url::Url;
 
 use crate::error::Error;
@@ -498,12 +496,12 @@ impl RequestBuilder {
         username: impl fmt::Display,
         password: Option<impl fmt::Display>,
     ) -> Self {
-        let value = basic_header(
+        let value = crate::layers::origin::basic(
             &username.to_string(),
-            password.map(|p| p.to_string()).as_deref(),
+            &password.map_or_else(String::new, |p| p.to_string()),
         );
         self.with(|p| {
-            p.headers.insert(AUTHORIZATION, value?);
+            p.headers.insert(AUTHORIZATION, value);
             Ok(())
         })
     }
@@ -650,14 +648,6 @@ fn set_default_content_type(headers: &mut HeaderMap, value: HeaderValue) {
     }
 }
 
-pub(crate) fn basic_header(user: &str, password: Option<&str>) -> Result<HeaderValue, Error> {
-    let raw = format!("{user}:{}", password.unwrap_or(""));
-    let encoded = base64::engine::general_purpose::STANDARD.encode(raw);
-    let mut value = HeaderValue::try_from(format!("Basic {encoded}")).map_err(Error::builder)?;
-    value.set_sensitive(true);
-    Ok(value)
-}
-
 fn into_request(parts: Parts) -> Result<(Request<Body>, Arc<Url>), Error> {
     let Parts {
         method,
@@ -671,11 +661,8 @@ fn into_request(parts: Parts) -> Result<(Request<Body>, Arc<Url>), Error> {
         // Credentials in the URL are used (as Basic, unless the request already carries an
         // Authorization header) and never sent in the request line.
         if !headers.contains_key(AUTHORIZATION) {
-            let user = percent_decode_str(url.username()).decode_utf8_lossy();
-            let pass = url
-                .password()
-                .map(|p| percent_decode_str(p).decode_utf8_lossy().into_owned());
-            headers.insert(AUTHORIZATION, basic_header(&user, pass.as_deref())?);
+            let value = crate::layers::origin::basic_from_userinfo(url.username(), url.password());
+            headers.insert(AUTHORIZATION, value);
         }
         let url = Arc::make_mut(&mut url);
         let _ = url.set_username("");
@@ -700,8 +687,7 @@ fn into_request(parts: Parts) -> Result<(Request<Body>, Arc<Url>), Error> {
 
 /// The request-target URI of a URL (the fragment is never sent).
 pub(crate) fn uri_of(url: &Url) -> Result<http::Uri, Error> {
-    let s = &url[..url::Position::AfterQuery];
-    http::Uri::try_from(s).map_err(|e| Error::builder(e).with_url(url))
+    crate::layers::origin::to_uri(url).map_err(|e| Error::builder(e).with_url(url))
 }
 
 impl fmt::Debug for RequestBuilder {

@@ -260,7 +260,7 @@ fn body_error(e: crate::BoxError, limit: BodyLimit, url: &Url) -> Error {
 fn final_url(resp: &http::Response<Body>) -> Option<Url> {
     use crate::layers::redirect::{EffectiveUri, Fragment};
     let uri = &resp.extensions().get::<EffectiveUri>()?.0;
-    let mut url = Url::parse(&uri.to_string()).ok()?;
+    let mut url = crate::layers::origin::to_url(uri)?;
     if let Some(Fragment(fragment)) = resp.extensions().get::<Fragment>() {
         url.set_fragment(Some(fragment));
     }

@@ -275,9 +275,10 @@ fn content_length_of_empty_body(req: &mut Request<Body>) {
 }
 
 fn url_of(uri: &http::Uri) -> Result<Url, Error> {
-    let url = Url::parse(&uri.to_string()).map_err(|e| {
+    let url = crate::layers::origin::to_url(uri).ok_or_else(|| {
         Error::builder_msg(format!(
-            "request URI must be absolute http(s)://host/...: {e}"
+            "request URI must be absolute http(s)://host/...: {}",
+            crate::layers::redact::uri(uri)
         ))
     })?;
     crate::request::validate_url(&url)?;

@@ -59,7 +59,7 @@ pub mod delivery;
 pub mod ext;
 
 #[cfg(any(feature = "auth", feature = "cookies", feature = "redirect"))]
-mod authority;
+pub mod origin;
 #[cfg(any(feature = "redirect", feature = "auth", feature = "cookies"))]
 pub mod redact;
 

@@ -1,5 +1,5 @@
 //! One owner per concept: no layer's code names another layer's module. What layers share
-//! lives in the shared modules (`ext`, `delivery`, `classify`, `body`, `redact`, `authority`).
+//! lives in the shared modules (`ext`, `delivery`, `classify`, `body`, `redact`, `origin`).
 
 use std::fs;
 use std::path::Path;

@@ -7,8 +7,9 @@ use tower_layer::Layer;
 
 use super::digest::Digest;
 use super::origin::Origin;
-use super::scheme::{basic_value, bearer_scheme, Auth, Scheme};
+use super::scheme::{bearer_scheme, Auth, Scheme};
 use super::service::AuthService;
+use crate::origin::basic;
 
 /// Where the layer's credentials may go.
 #[derive(Clone, Debug)]
@@ -40,10 +41,7 @@ impl AuthLayer {
 
     /// HTTP Basic (RFC 7617; user and password UTF-8 encoded), sent preemptively.
     pub fn basic(username: impl AsRef<str>, password: impl AsRef<str>) -> Self {
-        Self::with(Scheme::Static(basic_value(
-            username.as_ref(),
-            password.as_ref(),
-        )))
+        Self::with(Scheme::Static(basic(username.as_ref(), password.as_ref())))
     }
 
     /// `Authorization: Bearer <token>`. A token that cannot be put in a header makes every

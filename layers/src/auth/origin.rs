@@ -4,7 +4,7 @@ use std::fmt;
 
 use http::Uri;
 
-pub(crate) use crate::authority::OriginRef;
+pub(crate) use crate::origin::OriginRef;
 
 /// The origin of a URL: scheme, host and port (the port made explicit), lowercased.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

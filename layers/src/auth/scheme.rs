@@ -4,7 +4,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use base64::Engine as _;
 use http::header::HeaderValue;
 use http::{request, response};
 
@@ -127,16 +126,6 @@ impl std::fmt::Debug for Scheme {
     }
 }
 
-/// `Basic base64(user:pass)` (RFC 7617, UTF-8).
-pub(crate) fn basic_value(username: &str, password: &str) -> HeaderValue {
-    let encoded =
-        base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
-    let mut value = HeaderValue::try_from(format!("Basic {encoded}"))
-        .unwrap_or_else(|_| HeaderValue::from_static("Basic"));
-    value.set_sensitive(true);
-    value
-}
-
 pub(crate) fn bearer_scheme(token: &str) -> Scheme {
     match HeaderValue::try_from(format!("Bearer {token}")) {
         Ok(mut value) => {
@@ -153,8 +142,8 @@ mod tests {
 
     #[test]
     fn basic_encoding() {
-        assert_eq!(basic_value("user", "pass"), "Basic dXNlcjpwYXNz");
-        assert!(basic_value("ü", "\n").is_sensitive());
+        assert_eq!(crate::origin::basic("user", "pass"), "Basic dXNlcjpwYXNz");
+        assert!(crate::origin::basic("ü", "\n").is_sensitive());
         assert!(matches!(bearer_scheme("a\nb"), Scheme::Invalid(_)));
         assert!(matches!(bearer_scheme("abc"), Scheme::Static(v) if v == "Bearer abc"));
     }

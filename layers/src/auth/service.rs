@@ -5,14 +5,14 @@ use std::task::{Context, Poll};
 
 use http::header::AUTHORIZATION;
 use http::uri::{Authority, Uri};
-use http::{Request, Response};
+use http::{HeaderValue, Request, Response};
 use tower_service::Service;
 
 use super::error::AuthError;
 use super::future::{ResponseFuture, State};
 use super::layer::Scope;
 use super::origin::{AuthOrigin, Origin, OriginRef};
-use super::scheme::{basic_value, Scheme};
+use super::scheme::Scheme;
 use crate::{BoxError, ReplayBody};
 
 /// The service made by [`AuthLayer`](super::AuthLayer).
@@ -27,8 +27,9 @@ impl<S> AuthService<S> {
     crate::inner_accessors!();
 }
 
-/// Removes `user:pass@` from `uri`, returning the percent-decoded user and password.
-pub(crate) fn take_url_credentials(uri: &mut Uri) -> Result<Option<(String, String)>, AuthError> {
+/// Removes `user:pass@` from `uri`, returning the Basic value of the percent-decoded user and
+/// password ([`crate::origin::basic_from_userinfo`]).
+pub(crate) fn take_url_credentials(uri: &mut Uri) -> Result<Option<HeaderValue>, AuthError> {
     let Some(authority) = uri.authority() else {
         return Ok(None);
     };
@@ -36,20 +37,13 @@ pub(crate) fn take_url_credentials(uri: &mut Uri) -> Result<Option<(String, Stri
         return Ok(None);
     };
     let (user, pass) = userinfo.split_once(':').unwrap_or((userinfo, ""));
-    let decode = |s: &str| {
-        percent_encoding::percent_decode_str(s)
-            .decode_utf8_lossy()
-            .into_owned()
-    };
-    let creds = (decode(user), decode(pass));
+    let value = (!user.is_empty() || !pass.is_empty())
+        .then(|| crate::origin::basic_from_userinfo(user, Some(pass)));
     let host: Authority = host.parse().map_err(|_| AuthError::InvalidUrlCredentials)?;
     let mut parts = mem::take(uri).into_parts();
     parts.authority = Some(host);
     *uri = Uri::from_parts(parts).map_err(|_| AuthError::InvalidUrlCredentials)?;
-    if creds.0.is_empty() && creds.1.is_empty() {
-        return Ok(None);
-    }
-    Ok(Some(creds))
+    Ok(value)
 }
 
 impl<S, B, ResB> Service<Request<B>> for AuthService<S>
@@ -79,10 +73,8 @@ where
             // The request's own credentials win.
             return ResponseFuture::plain(self.inner.call(Request::from_parts(parts, body)));
         }
-        if let Some((user, pass)) = url_credentials {
-            parts
-                .headers
-                .insert(AUTHORIZATION, basic_value(&user, &pass));
+        if let Some(value) = url_credentials {
+            parts.headers.insert(AUTHORIZATION, value);
             return ResponseFuture::plain(self.inner.call(Request::from_parts(parts, body)));
         }
         let target = OriginRef::from_uri(&parts.uri);
@@ -170,7 +162,7 @@ mod tests {
     fn url_credentials_are_decoded_and_stripped() {
         let mut uri: Uri = "http://us%40er:p%3Ass@h.test:8080/p?q".parse().unwrap();
         let creds = take_url_credentials(&mut uri).unwrap().unwrap();
-        assert_eq!(creds, ("us@er".to_string(), "p:ss".to_string()));
+        assert_eq!(creds, crate::origin::basic("us@er", "p:ss"));
         assert_eq!(uri, "http://h.test:8080/p?q");
         let mut uri: Uri = "http://h.test/".parse().unwrap();
         assert!(take_url_credentials(&mut uri).unwrap().is_none());

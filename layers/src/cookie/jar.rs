@@ -67,13 +67,6 @@ impl fmt::Debug for CookieJar {
     }
 }
 
-/// The URL of an absolute request URI, for a custom store (`None` for a relative one).
-fn uri_url(uri: &http::Uri) -> Option<Url> {
-    uri.scheme()?;
-    uri.authority()?;
-    Url::parse(&uri.to_string()).ok()
-}
-
 /// Parses one Set-Cookie header value as if `url` had sent it, applying every rule that does not
 /// depend on a jar (PSL, Domain, Secure origin, prefixes, control characters, size). A deletion
 /// (`Max-Age=0`, past `Expires`) is returned as a cookie whose [`Cookie::is_expired`] is `true`.
@@ -213,7 +206,7 @@ impl CookieJar {
                 with_uri_origin(uri, |origin| s.store_from(origin, &mut set_cookies));
             }
             Backend::Custom(s) => {
-                if let Some(url) = uri_url(uri) {
+                if let Some(url) = crate::origin::to_url(uri) {
                     s.store_response_cookies(&url, &mut set_cookies);
                 }
             }
@@ -249,7 +242,7 @@ impl CookieJar {
                 }
                 store.header_for_uri(uri, SystemTime::now())
             }
-            Backend::Custom(s) => s.cookie_header(&uri_url(uri)?),
+            Backend::Custom(s) => s.cookie_header(&crate::origin::to_url(uri)?),
         }
     }
 

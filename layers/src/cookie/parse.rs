@@ -80,11 +80,11 @@ impl<'a> Origin<'a> {
 /// `Url::parse(uri)`.
 pub(crate) fn with_uri_origin<R>(uri: &http::Uri, f: impl FnOnce(&Origin<'_>) -> R) -> Option<R> {
     let scheme = uri.scheme_str()?;
-    let host = crate::authority::split_host(uri.authority()?.as_str()).0;
+    let host = crate::origin::split_host(uri.authority()?.as_str()).0;
     if let Some(origin) = canonical_origin(scheme, host, uri.path()) {
         return Some(f(&origin));
     }
-    let url = Url::parse(&uri.to_string()).ok()?;
+    let url = crate::origin::to_url(uri)?;
     let origin = Origin::from_url(&url).ok()?;
     Some(f(&origin))
 }

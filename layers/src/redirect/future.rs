@@ -135,10 +135,10 @@ where
                 }
             }
             let next_uri =
-                policy::url_to_uri(&next).map_err(|reason| RedirectError::InvalidLocation {
+                crate::origin::to_uri(&next).map_err(|e| RedirectError::InvalidLocation {
                     location: crate::redact::userinfo(next.as_str()).into_owned(),
                     uri: redact_uri(&st.uri),
-                    reason,
+                    reason: e.to_string(),
                 })?;
 
             st.method = policy::next_method(status, &st.method);
@@ -169,7 +169,8 @@ where
                 }
             };
             // `uri` was absolute (resolve() checked), so it parses as a URL.
-            if policy::uri_to_url(&st.uri).is_none_or(|prev| policy::should_strip(&prev, &next)) {
+            if crate::origin::to_url(&st.uri).is_none_or(|prev| policy::should_strip(&prev, &next))
+            {
                 policy::strip_credentials(&mut st.headers);
             }
 

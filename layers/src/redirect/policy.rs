@@ -37,9 +37,9 @@ pub(crate) fn drop_body_headers(headers: &mut HeaderMap) {
 }
 
 /// requests' `should_strip_auth`: whether credentials must not follow `old` → `new` (the
-/// shared same-origin rule, [`OriginRef::allows`](crate::authority::OriginRef::allows)).
+/// shared same-origin rule, [`OriginRef::allows`](crate::origin::OriginRef::allows)).
 pub(crate) fn should_strip(old: &Url, new: &Url) -> bool {
-    use crate::authority::OriginRef;
+    use crate::origin::OriginRef;
     match (OriginRef::from_url(old), OriginRef::from_url(new)) {
         (Some(old), Some(new)) => !old.allows(&new),
         _ => true,
@@ -51,12 +51,6 @@ pub(crate) fn strip_credentials(headers: &mut HeaderMap) {
     headers.remove(PROXY_AUTHORIZATION);
     headers.remove(COOKIE);
     headers.remove(HOST);
-}
-
-/// The URL of `uri` (`None` when it is not absolute).
-pub(crate) fn uri_to_url(uri: &Uri) -> Option<Url> {
-    uri.scheme()?;
-    Url::parse(&uri.to_string()).ok()
 }
 
 /// Resolves a `Location` value against the current URL.
@@ -73,7 +67,7 @@ pub(crate) fn resolve(location: &[u8], uri: &Uri) -> Result<Url, Box<RedirectErr
             reason,
         })
     };
-    let base = uri_to_url(uri)
+    let base = crate::origin::to_url(uri)
         .ok_or_else(|| invalid("the request URI is not an absolute http(s) URL".into()))?;
     let next = base.join(&text).map_err(|e| invalid(e.to_string()))?;
     if !matches!(next.scheme(), "http" | "https") {
@@ -85,12 +79,6 @@ pub(crate) fn resolve(location: &[u8], uri: &Uri) -> Result<Url, Box<RedirectErr
         return Err(invalid("no host".into()));
     }
     Ok(next)
-}
-
-/// `url` without its fragment, as a `Uri`.
-pub(crate) fn url_to_uri(url: &Url) -> Result<Uri, String> {
-    let s = &url[..url::Position::AfterQuery];
-    s.parse::<Uri>().map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -1,6 +1,72 @@
-//! Host and port read from a URI's authority in one pass (the auth and cookie layers do this
-//! for every request; `Uri::host` and `Uri::port_u16` each parse the authority again, searching
-//! it from both ends with string splitters), and the one same-origin rule ([`OriginRef`]).
+//! URLs, origins and URL credentials: the rules the layers and tower-requests share, each
+//! written once.
+//!
+//! * [`to_url`] and [`to_uri`]: the one conversion between `http::Uri` (what travels through
+//!   the layers) and `url::Url` (what resolves `Location` references, parses cookie origins
+//!   and what users read).
+//! * [`basic_from_userinfo`]: credentials written in a URL (`http://user:pa%40ss@host/`),
+//!   percent-decoded, as the `Authorization: Basic` value requests sends for them.
+//! * The same-origin rule (requests' `should_strip_auth`: same scheme, host and port, or the
+//!   `http` → `https` upgrade of one host on the default ports), which the auth layer scopes
+//!   credentials with and the redirect layer strips them with; and host/port read from an
+//!   authority in one pass (the auth and cookie layers do this for every request;
+//!   `Uri::host` and `Uri::port_u16` each parse the authority again).
+//! * Removing credentials from any text that may hold a URL is [`crate::redact`]'s.
+//!
+//! ```
+//! use tower_requests_layers::origin;
+//!
+//! let uri: http::Uri = "http://example.test:8080/a?b=1".parse()?;
+//! let url = origin::to_url(&uri).expect("absolute");
+//! assert_eq!(url.port(), Some(8080));
+//! let mut url = url.join("/next#top")?;
+//! assert_eq!(origin::to_uri(&url)?, "http://example.test:8080/next"); // no fragment
+//! url.set_fragment(None);
+//! assert_eq!(origin::to_url(&origin::to_uri(&url)?), Some(url));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use http::uri::InvalidUri;
+use http::Uri;
+use url::Url;
+
+/// The URL of an absolute URI (`None` for a relative one, or one the URL parser rejects).
+pub fn to_url(uri: &Uri) -> Option<Url> {
+    uri.scheme()?;
+    uri.authority()?;
+    Url::parse(&uri.to_string()).ok()
+}
+
+/// The URI of `url` as a request target: everything but the fragment, which is never sent.
+pub fn to_uri(url: &Url) -> Result<Uri, InvalidUri> {
+    url[..url::Position::AfterQuery].parse()
+}
+
+/// The `Authorization: Basic` value for credentials written in a URL's userinfo: each part is
+/// percent-decoded (lossily as UTF-8), a missing password is empty, and the value is marked
+/// sensitive. The auth layer uses it for credentials in a request URI, tower-requests for
+/// credentials in a request URL.
+#[cfg(feature = "auth")]
+pub fn basic_from_userinfo(username: &str, password: Option<&str>) -> http::HeaderValue {
+    use percent_encoding::percent_decode_str as decode;
+    basic(
+        &decode(username).decode_utf8_lossy(),
+        &decode(password.unwrap_or("")).decode_utf8_lossy(),
+    )
+}
+
+/// `Basic base64(user:pass)` (RFC 7617, UTF-8), marked sensitive.
+#[cfg(feature = "auth")]
+pub fn basic(username: &str, password: &str) -> http::HeaderValue {
+    use base64::Engine as _;
+    let encoded =
+        base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
+    // Base64 output is always a valid header value.
+    let mut value = http::HeaderValue::try_from(format!("Basic {encoded}"))
+        .unwrap_or_else(|_| http::HeaderValue::from_static("Basic"));
+    value.set_sensitive(true);
+    value
+}
 
 /// The host of an authority (`user:pass@host:port`), as `Uri::host` gives it (an IPv6
 /// literal keeps its brackets), and what follows it (`""` or `":port"`).
