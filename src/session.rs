@@ -392,6 +392,7 @@ pub struct SessionBuilder {
     timeout: Option<Duration>,
     attempt_timeout: Option<Duration>,
     max_redirects: Option<usize>,
+    redirect_policy: Option<crate::stack::DynPolicy>,
     #[cfg(feature = "cookies")]
     cookie_jar: Option<crate::CookieJar>,
     #[cfg(feature = "cookies")]
@@ -449,6 +450,7 @@ impl SessionBuilder {
             timeout: None,
             attempt_timeout: None,
             max_redirects: Some(30),
+            redirect_policy: None,
             #[cfg(feature = "cookies")]
             cookie_jar: None,
             #[cfg(feature = "cookies")]
@@ -579,6 +581,29 @@ impl SessionBuilder {
     /// `false`: return 3xx responses as they are instead of following them.
     pub fn redirects(mut self, follow: bool) -> Self {
         self.max_redirects = if follow { Some(30) } else { None };
+        self
+    }
+
+    /// Ask `policy` about each redirect: whether to follow it, and whether the request's
+    /// credentials go along (see [`layers::redirect::policy`](crate::layers::redirect::policy):
+    /// same-origin only, a closure, combinations with `and`/`or`). The default is requests'
+    /// policy. The limit ([`max_redirects`](Self::max_redirects)) and requests' method and
+    /// body rules hold whatever the policy is.
+    ///
+    /// ```
+    /// use tower_requests::layers::redirect::policy::{Limited, PolicyExt, SameOrigin};
+    /// use tower_requests::Session;
+    ///
+    /// // Follow redirects on the same origin only, and at most 5 of them: past that, the 3xx
+    /// // is the answer (`max_redirects` would make it an error).
+    /// let session = Session::builder().redirect_policy(SameOrigin.and(Limited(5))).build()?;
+    /// # Ok::<(), tower_requests::Error>(())
+    /// ```
+    pub fn redirect_policy<P>(mut self, policy: P) -> Self
+    where
+        P: crate::layers::redirect::Policy + Send + Sync + 'static,
+    {
+        self.redirect_policy = Some(Arc::new(policy));
         self
     }
 
@@ -768,6 +793,7 @@ impl SessionBuilder {
             timeout: self.timeout,
             attempt_timeout: self.attempt_timeout,
             max_redirects: self.max_redirects,
+            redirect_policy: self.redirect_policy,
             #[cfg(feature = "cookies")]
             jar: self.cookie_store.then(|| jar.clone()),
         };

@@ -12,6 +12,7 @@ use tower::{Layer, Service, ServiceExt};
 
 use crate::boxed::{box_service, BoxService};
 use crate::layers::headers::{DefaultHeadersLayer, SharedHeaders};
+use crate::layers::redirect::policy::{Action, Attempt, Policy, Standard};
 use crate::layers::redirect::FollowRedirectLayer;
 use crate::layers::retry::RetryLayer;
 use crate::layers::timeout::{TimeoutLayer, TotalTimeoutLayer};
@@ -90,8 +91,34 @@ pub(crate) struct Stack {
     pub(crate) timeout: Option<Duration>,
     pub(crate) attempt_timeout: Option<Duration>,
     pub(crate) max_redirects: Option<usize>,
+    pub(crate) redirect_policy: Option<DynPolicy>,
     #[cfg(feature = "cookies")]
     pub(crate) jar: Option<crate::CookieJar>,
+}
+
+/// A session's redirect policy, set with
+/// [`SessionBuilder::redirect_policy`](crate::SessionBuilder::redirect_policy).
+pub(crate) type DynPolicy = Arc<dyn Policy + Send + Sync>;
+
+/// The policy the redirect layer asks: the session's, or requests' own (the usual case, with
+/// nothing to clone or call through a pointer).
+#[derive(Clone)]
+struct SessionPolicy(Option<DynPolicy>);
+
+impl Policy for SessionPolicy {
+    fn redirect(&self, attempt: &Attempt<'_>) -> Result<Action, crate::BoxError> {
+        match &self.0 {
+            Some(policy) => policy.redirect(attempt),
+            None => Standard.redirect(attempt),
+        }
+    }
+
+    fn keep_credentials(&self, attempt: &Attempt<'_>) -> bool {
+        match &self.0 {
+            Some(policy) => policy.keep_credentials(attempt),
+            None => Standard.keep_credentials(attempt),
+        }
+    }
 }
 
 type RespFn<B> = fn(http::Response<B>) -> http::Response<Body>;
@@ -214,7 +241,8 @@ impl Stack {
         let redirect = match self.max_redirects {
             Some(max) => FollowRedirectLayer::new().max(max),
             None => FollowRedirectLayer::none(),
-        };
+        }
+        .policy(SessionPolicy(self.redirect_policy));
         // Decompression sits under the default headers, so a session's own Accept-Encoding
         // default (or the one SessionBuilder::new puts there) is what it sees and keeps.
         let svc = redirect.layer(svc);

@@ -70,7 +70,6 @@ pub fn basic(username: &str, password: &str) -> http::HeaderValue {
 
 /// The host of an authority (`user:pass@host:port`), as `Uri::host` gives it (an IPv6
 /// literal keeps its brackets), and what follows it (`""` or `":port"`).
-#[cfg(any(feature = "auth", feature = "cookies"))]
 pub(crate) fn split_host(authority: &str) -> (&str, &str) {
     let b = authority.as_bytes();
     let start = b.iter().rposition(|&c| c == b'@').map_or(0, |i| i + 1);
@@ -86,7 +85,7 @@ pub(crate) fn split_host(authority: &str) -> (&str, &str) {
 }
 
 /// `Uri::host` and `Uri::port_u16` in one pass over the authority.
-#[cfg(feature = "auth")]
+#[cfg(any(feature = "auth", feature = "redirect"))]
 pub(crate) fn host_and_port(authority: &str) -> (&str, Option<u16>) {
     let (host, rest) = split_host(authority);
     let port = rest.strip_prefix(':').and_then(|p| p.parse::<u16>().ok());
@@ -108,7 +107,6 @@ pub(crate) struct OriginRef<'a> {
 #[cfg(any(feature = "auth", feature = "redirect"))]
 impl<'a> OriginRef<'a> {
     /// The origin of an absolute `http`/`https` URI (the default port made explicit).
-    #[cfg(feature = "auth")]
     pub(crate) fn from_uri(uri: &'a http::Uri) -> Option<OriginRef<'a>> {
         let scheme = uri.scheme_str()?;
         let (host, port) = host_and_port(uri.authority()?.as_str());
@@ -124,14 +122,12 @@ impl<'a> OriginRef<'a> {
         Some(OriginRef { scheme, host, port })
     }
 
-    /// The origin of a URL (`None` without a host or a known default port).
+    /// Same scheme, host and port.
     #[cfg(feature = "redirect")]
-    pub(crate) fn from_url(url: &'a url::Url) -> Option<OriginRef<'a>> {
-        Some(OriginRef {
-            scheme: url.scheme(),
-            host: url.host_str()?,
-            port: url.port_or_known_default()?,
-        })
+    pub(crate) fn is_same(&self, other: &OriginRef<'_>) -> bool {
+        self.host.eq_ignore_ascii_case(other.host)
+            && self.scheme.eq_ignore_ascii_case(other.scheme)
+            && self.port == other.port
     }
 
     /// Whether credentials given for `self` may be sent to `target`: same origin, or the
@@ -170,7 +166,7 @@ mod tests {
             let uri: Uri = u.parse().unwrap();
             let authority = uri.authority().unwrap().as_str();
             assert_eq!(Some(split_host(authority).0), uri.host(), "{u}");
-            #[cfg(feature = "auth")]
+            #[cfg(any(feature = "auth", feature = "redirect"))]
             {
                 let (host, port) = host_and_port(authority);
                 assert_eq!(Some(host), uri.host(), "{u}");

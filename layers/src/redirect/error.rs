@@ -30,7 +30,7 @@ impl fmt::Display for TooManyRedirects {
 impl std::error::Error for TooManyRedirects {}
 
 /// A redirect that cannot be followed.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum RedirectError {
     /// The `Location` header is not a usable URI reference (or the request URI is not absolute,
@@ -55,6 +55,14 @@ pub enum RedirectError {
         /// The URI of the request that got the redirect (userinfo removed).
         uri: Uri,
     },
+    /// The layer's [`Policy`](super::policy::Policy) refused the redirect with an error (its
+    /// [`source`](std::error::Error::source)).
+    Rejected {
+        /// The URI the redirect pointed to (userinfo removed).
+        location: Uri,
+        /// The policy's error.
+        source: crate::BoxError,
+    },
 }
 
 impl fmt::Display for RedirectError {
@@ -76,8 +84,18 @@ impl fmt::Display for RedirectError {
                 "{uri} answered {status}, which requires resending the request body, \
                  but the body is a stream that cannot be replayed (buffer it to allow this)"
             ),
+            RedirectError::Rejected { location, source } => {
+                write!(f, "redirect to {location} refused by the policy: {source}")
+            }
         }
     }
 }
 
-impl std::error::Error for RedirectError {}
+impl std::error::Error for RedirectError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RedirectError::Rejected { source, .. } => Some(&**source),
+            _ => None,
+        }
+    }
+}

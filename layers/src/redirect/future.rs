@@ -13,7 +13,8 @@ use tower::util::Oneshot;
 use tower_service::Service;
 
 use super::error::{RedirectError, TooManyRedirects};
-use super::policy::{self, EffectiveUri, Fragment, History, Hop, OriginalUri};
+use super::policy::{Action, Attempt, Policy, Standard};
+use super::rules::{self, EffectiveUri, Fragment, History, Hop, OriginalUri};
 use crate::body::Drain;
 use crate::redact::uri as redact_uri;
 use crate::{BoxError, ReplayBody};
@@ -44,7 +45,7 @@ pub(crate) enum BodyState<B> {
 
 pin_project! {
     /// Resolves to the final response of the redirect chain.
-    pub struct ResponseFuture<S, B>
+    pub struct ResponseFuture<S, B, P = Standard>
     where
         S: Service<Request<B>>,
         S::Response: ResponseBody,
@@ -56,12 +57,12 @@ pin_project! {
         pub(crate) drain: Drain<<S::Response as ResponseBody>::Body>,
         // What a next hop needs, in one box: it keeps this future (and every future above it)
         // small, which is cheaper than moving several hundred bytes at every level.
-        pub(crate) state: Box<Hops<S, B>>,
+        pub(crate) state: Box<Hops<S, B, P>>,
     }
 }
 
 /// The request as it stands (for the next hop) and the chain so far.
-pub(crate) struct Hops<S, B> {
+pub(crate) struct Hops<S, B, P> {
     pub(crate) service: S,
     pub(crate) method: Method,
     pub(crate) uri: Uri,
@@ -73,12 +74,31 @@ pub(crate) struct Hops<S, B> {
     pub(crate) history: Vec<Hop>,
     pub(crate) max: usize,
     pub(crate) follow: bool,
+    pub(crate) policy: P,
 }
 
-impl<S, B, ResB> Future for ResponseFuture<S, B>
+impl<S, B, P> Hops<S, B, P> {
+    /// The response is the answer: only a redirected one says where it ended. Without a hop
+    /// the final URI is the request's own, and the four allocations of these extensions would
+    /// be paid by every call for nothing.
+    fn finish<ResB>(&mut self, mut res: Response<ResB>) -> Response<ResB> {
+        if !self.history.is_empty() {
+            let ext = res.extensions_mut();
+            ext.insert(History(mem::take(&mut self.history)));
+            ext.insert(EffectiveUri(redact_uri(&self.uri)));
+            if let Some(fragment) = self.fragment.take() {
+                ext.insert(Fragment(fragment));
+            }
+        }
+        res
+    }
+}
+
+impl<S, B, P, ResB> Future for ResponseFuture<S, B, P>
 where
     S: Service<Request<B>, Response = Response<ResB>> + Clone,
     S::Error: Into<BoxError>,
+    P: Policy,
     B: ReplayBody,
     ResB: http_body::Body,
 {
@@ -95,25 +115,12 @@ where
                 // An empty Location is no redirect: the 3xx is the answer (as requests does).
                 Some(location)
                     if st.follow
-                        && policy::is_redirect(status)
+                        && rules::is_redirect(status)
                         && !location.as_bytes().trim_ascii().is_empty() =>
                 {
                     location
                 }
-                _ => {
-                    // Only a redirected response says where it ended: without a hop the final
-                    // URI is the request's own, and the four allocations of these extensions
-                    // would be paid by every call for nothing.
-                    if !st.history.is_empty() {
-                        let ext = res.extensions_mut();
-                        ext.insert(History(mem::take(&mut st.history)));
-                        ext.insert(EffectiveUri(redact_uri(&st.uri)));
-                        if let Some(fragment) = st.fragment.take() {
-                            ext.insert(Fragment(fragment));
-                        }
-                    }
-                    return Poll::Ready(Ok(res));
-                }
+                _ => return Poll::Ready(Ok(st.finish(res))),
             };
             if st.history.len() >= st.max {
                 return Poll::Ready(Err(TooManyRedirects {
@@ -125,7 +132,33 @@ where
                 .into()));
             }
             let mut next =
-                policy::resolve(location.as_bytes(), &st.uri).map_err(|e| e as BoxError)?;
+                rules::resolve(location.as_bytes(), &st.uri).map_err(|e| e as BoxError)?;
+            let next_uri =
+                crate::origin::to_uri(&next).map_err(|e| RedirectError::InvalidLocation {
+                    location: crate::redact::userinfo(next.as_str()).into_owned(),
+                    uri: redact_uri(&st.uri),
+                    reason: e.to_string(),
+                })?;
+            let attempt = Attempt {
+                status,
+                method: &st.method,
+                previous: &st.uri,
+                location: &next_uri,
+                headers: res.headers(),
+                followed: st.history.len(),
+            };
+            match st.policy.redirect(&attempt) {
+                Ok(Action::Follow) => {}
+                Ok(Action::Stop) => return Poll::Ready(Ok(st.finish(res))),
+                Err(source) => {
+                    return Poll::Ready(Err(RedirectError::Rejected {
+                        location: redact_uri(&next_uri),
+                        source,
+                    }
+                    .into()))
+                }
+            }
+            let keep_credentials = st.policy.keep_credentials(&attempt);
             match next.fragment() {
                 Some(fragment) => st.fragment = Some(fragment.to_string()),
                 None => {
@@ -134,16 +167,10 @@ where
                     }
                 }
             }
-            let next_uri =
-                crate::origin::to_uri(&next).map_err(|e| RedirectError::InvalidLocation {
-                    location: crate::redact::userinfo(next.as_str()).into_owned(),
-                    uri: redact_uri(&st.uri),
-                    reason: e.to_string(),
-                })?;
 
-            st.method = policy::next_method(status, &st.method);
-            let body = if policy::drops_body(status) {
-                policy::drop_body_headers(&mut st.headers);
+            st.method = rules::next_method(status, &st.method);
+            let body = if rules::drops_body(status) {
+                rules::drop_body_headers(&mut st.headers);
                 st.body = BodyState::Empty;
                 B::empty_body()
             } else {
@@ -168,10 +195,8 @@ where
                     }
                 }
             };
-            // `uri` was absolute (resolve() checked), so it parses as a URL.
-            if crate::origin::to_url(&st.uri).is_none_or(|prev| policy::should_strip(&prev, &next))
-            {
-                policy::strip_credentials(&mut st.headers);
+            if !keep_credentials {
+                rules::strip_credentials(&mut st.headers);
             }
 
             st.history.push(Hop {

@@ -2,13 +2,16 @@
 
 use tower_layer::Layer;
 
+use super::policy::Standard;
 use super::service::FollowRedirect;
 
-/// Follows redirects with requests' policy (see the [module docs](super)).
+/// Follows redirects with requests' rules (see the [module docs](super)), asking its
+/// [`Policy`](super::policy::Policy) (by default [`Standard`]) about each one.
 #[derive(Clone, Copy, Debug)]
-pub struct FollowRedirectLayer {
+pub struct FollowRedirectLayer<P = Standard> {
     pub(crate) max: usize,
     pub(crate) follow: bool,
+    pub(crate) policy: P,
 }
 
 impl FollowRedirectLayer {
@@ -20,9 +23,17 @@ impl FollowRedirectLayer {
         FollowRedirectLayer {
             max: Self::DEFAULT_MAX,
             follow: true,
+            policy: Standard,
         }
     }
 
+    /// A layer that follows no redirects (same as `FollowRedirectLayer::new().disabled()`).
+    pub fn none() -> Self {
+        Self::new().disabled()
+    }
+}
+
+impl<P> FollowRedirectLayer<P> {
     /// Follows up to `max` redirects; one more is a [`TooManyRedirects`](super::TooManyRedirects)
     /// error (`max(0)` makes any redirect an error).
     pub fn max(mut self, max: usize) -> Self {
@@ -37,9 +48,14 @@ impl FollowRedirectLayer {
         self
     }
 
-    /// A layer that follows no redirects (same as `FollowRedirectLayer::new().disabled()`).
-    pub fn none() -> Self {
-        Self::new().disabled()
+    /// Asks `policy` which redirects to follow and which keep credentials (see
+    /// [`policy`](super::policy)).
+    pub fn policy<Q>(self, policy: Q) -> FollowRedirectLayer<Q> {
+        FollowRedirectLayer {
+            max: self.max,
+            follow: self.follow,
+            policy,
+        }
     }
 }
 
@@ -49,14 +65,15 @@ impl Default for FollowRedirectLayer {
     }
 }
 
-impl<S> Layer<S> for FollowRedirectLayer {
-    type Service = FollowRedirect<S>;
+impl<S, P: Clone> Layer<S> for FollowRedirectLayer<P> {
+    type Service = FollowRedirect<S, P>;
 
     fn layer(&self, inner: S) -> Self::Service {
         FollowRedirect {
             inner,
             max: self.max,
             follow: self.follow,
+            policy: self.policy.clone(),
         }
     }
 }

@@ -32,6 +32,13 @@
 //!   slower one is dropped, with its connection). Error messages and [`Hop`]s never show the
 //!   userinfo of a URL ([`crate::redact`]).
 //!
+//! # Choosing which redirects to follow
+//!
+//! Each redirect is put to the layer's [`Policy`] ([`FollowRedirectLayer::policy`]): follow it,
+//! stop (the 3xx is the answer), or fail the call; and whether the credentials above go along.
+//! The default, [`policy::Standard`], is requests'. [`policy`] has tower-http's set
+//! (same-origin only, limited, filter-credentials, a closure) and `and`/`or` to combine them.
+//!
 //! # Why not tower-http's `FollowRedirect`
 //!
 //! tower-http 0.7's `Policy` trait cannot express this policy: the method/body rewriting is hard
@@ -77,11 +84,13 @@
 mod error;
 mod future;
 mod layer;
-mod policy;
+pub mod policy;
+mod rules;
 mod service;
 
 pub use error::{RedirectError, TooManyRedirects};
 pub use future::{ResponseBody, ResponseFuture};
 pub use layer::FollowRedirectLayer;
-pub use policy::{EffectiveUri, Fragment, History, Hop, OriginalUri};
+pub use policy::{Action, Attempt, Policy, PolicyExt};
+pub use rules::{EffectiveUri, Fragment, History, Hop, OriginalUri};
 pub use service::FollowRedirect;

@@ -8,32 +8,35 @@ use http::{Extensions, HeaderMap, Request, Response};
 use tower_service::Service;
 
 use super::future::{BodyState, Hops, ResponseFuture};
-use super::policy::Fragment;
+use super::policy::{Policy, Standard};
+use super::rules::Fragment;
 use crate::ext::Redirects;
 use crate::{BoxError, ReplayBody};
 
 /// The service made by [`FollowRedirectLayer`](super::FollowRedirectLayer).
 #[derive(Clone, Debug)]
-pub struct FollowRedirect<S> {
+pub struct FollowRedirect<S, P = Standard> {
     pub(crate) inner: S,
     pub(crate) max: usize,
     pub(crate) follow: bool,
+    pub(crate) policy: P,
 }
 
-impl<S> FollowRedirect<S> {
+impl<S, P> FollowRedirect<S, P> {
     crate::inner_accessors!();
 }
 
-impl<S, B, ResB> Service<Request<B>> for FollowRedirect<S>
+impl<S, P, B, ResB> Service<Request<B>> for FollowRedirect<S, P>
 where
     S: Service<Request<B>, Response = Response<ResB>> + Clone,
     S::Error: Into<BoxError>,
+    P: Policy + Clone,
     B: ReplayBody,
     ResB: http_body::Body,
 {
     type Response = Response<ResB>;
     type Error = BoxError;
-    type Future = ResponseFuture<S, B>;
+    type Future = ResponseFuture<S, B, P>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx).map_err(Into::into)
@@ -75,6 +78,7 @@ where
                 history: Vec::new(),
                 max,
                 follow,
+                policy: self.policy.clone(),
             }),
         }
     }
