@@ -21,9 +21,9 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tower::Service;
 
+use crate::build_error::BuildError;
 use crate::connect::{self, ProxyError};
 use crate::delivery::{IdleCap, IdleOnEnd, TrackedConnector};
-use crate::error::Error;
 use crate::forward::{ForwardFuture, Forwarder};
 use crate::limit::HostLimit;
 use crate::proxy::{Proxy, ProxyEnv, ProxyRules};
@@ -251,7 +251,7 @@ impl HttpClientBuilder {
 
     /// Build the client. Fails on an invalid TLS configuration, and on a proxy variable of the
     /// environment that is set but unusable (the error names it).
-    pub fn build(self) -> Result<HttpClient, Error> {
+    pub fn build(self) -> Result<HttpClient, BuildError> {
         #[cfg(feature = "rustls")]
         let tls = self.tls.client_config()?;
         let mut http = HttpConnector::new();

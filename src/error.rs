@@ -334,6 +334,17 @@ impl fmt::Debug for Error {
     }
 }
 
+impl From<crate::BuildError> for Error {
+    /// A client, TLS or proxy setting error as the session's: [`Error::is_builder`], with the
+    /// same message and cause.
+    fn from(e: crate::BuildError) -> Error {
+        let (message, source) = e.into_parts();
+        let mut err = Error::new(Kind::Builder, None, source);
+        err.inner.message = message.map(String::into_boxed_str);
+        err
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let what = match self.inner.kind {

@@ -129,6 +129,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod boxed;
+mod build_error;
 mod client;
 mod connect;
 mod delivery;
@@ -145,10 +146,12 @@ mod stack;
 mod tls;
 #[cfg(feature = "tracing")]
 pub mod trace;
+mod url_cache;
 
 pub use tower_requests_layers as layers;
 
 pub use boxed::{box_service, BoxService, BoxServiceFuture};
+pub use build_error::BuildError;
 pub use client::{HttpClient, HttpClientBuilder, ResponseFuture, DEFAULT_POOL_MAX_IDLE};
 pub use connect::ProxyError;
 pub use error::{Error, Result};

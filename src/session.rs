@@ -17,7 +17,6 @@ use crate::boxed::{box_service, BoxService, BoxServiceFuture};
 use crate::client::HttpClientBuilder;
 use crate::error::Error;
 use crate::layers::headers::SharedHeaders;
-use crate::request::{IntoUrl, RequestBuilder};
 use crate::response::BodyLimit;
 #[cfg(feature = "rustls")]
 use crate::tls::{Certificate, Identity, TlsVersion};
@@ -52,7 +51,7 @@ pub struct Session {
 
 struct Inner {
     service: BoxService,
-    url_cache: crate::request::UrlCache,
+    url_cache: crate::url_cache::UrlCache,
     #[cfg(feature = "cookies")]
     jar: crate::CookieJar,
     headers: SharedHeaders,
@@ -160,42 +159,9 @@ impl Session {
         }
     }
 
-    /// Start a request with any method.
-    pub fn request<U: IntoUrl>(&self, method: Method, url: U) -> RequestBuilder {
-        let url = match url.url_text() {
-            Some(text) => self.inner.url_cache.parse(text),
-            None => url.into_url().map(|url| (Arc::new(url), None)),
-        };
-        RequestBuilder::new(self.clone(), method, url)
-    }
-
-    /// Start a GET request.
-    pub fn get<U: IntoUrl>(&self, url: U) -> RequestBuilder {
-        self.request(Method::GET, url)
-    }
-    /// Start a POST request.
-    pub fn post<U: IntoUrl>(&self, url: U) -> RequestBuilder {
-        self.request(Method::POST, url)
-    }
-    /// Start a PUT request.
-    pub fn put<U: IntoUrl>(&self, url: U) -> RequestBuilder {
-        self.request(Method::PUT, url)
-    }
-    /// Start a PATCH request.
-    pub fn patch<U: IntoUrl>(&self, url: U) -> RequestBuilder {
-        self.request(Method::PATCH, url)
-    }
-    /// Start a DELETE request.
-    pub fn delete<U: IntoUrl>(&self, url: U) -> RequestBuilder {
-        self.request(Method::DELETE, url)
-    }
-    /// Start a HEAD request.
-    pub fn head<U: IntoUrl>(&self, url: U) -> RequestBuilder {
-        self.request(Method::HEAD, url)
-    }
-    /// Start an OPTIONS request.
-    pub fn options<U: IntoUrl>(&self, url: U) -> RequestBuilder {
-        self.request(Method::OPTIONS, url)
+    /// The session's last parsed URL (see [`UrlCache`](crate::url_cache::UrlCache)).
+    pub(crate) fn url_cache(&self) -> &crate::url_cache::UrlCache {
+        &self.inner.url_cache
     }
 
     /// Send a prebuilt request through the stack. Its URI must be absolute `http(s)://`.
@@ -281,7 +247,7 @@ fn url_of(uri: &http::Uri) -> Result<Url, Error> {
             crate::layers::redact::uri(uri)
         ))
     })?;
-    crate::request::validate_url(&url)?;
+    crate::url_cache::validate_url(&url)?;
     Ok(url)
 }
 
@@ -354,7 +320,7 @@ type LayerFn = Box<dyn FnOnce(BoxService) -> BoxService + Send>;
 /// Configuration for a [`Session`]; see [`Session::builder`].
 ///
 /// Session-wide settings apply to every request; a request can still override them (see
-/// [`RequestBuilder`]). Here against a small server started in the example (hidden lines):
+/// [`RequestBuilder`](crate::RequestBuilder)). Here against a small server started in the example (hidden lines):
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -510,7 +476,7 @@ impl SessionBuilder {
 
     /// A Bearer token for every request (origin-scoped like [`SessionBuilder::basic_auth`]).
     /// A token that cannot be sent in a header (CR, LF or another control character) makes
-    /// [`build`](SessionBuilder::build) fail, as [`RequestBuilder::bearer_auth`] makes `send` fail.
+    /// [`build`](SessionBuilder::build) fail, as [`RequestBuilder::bearer_auth`](crate::RequestBuilder::bearer_auth) makes `send` fail.
     pub fn bearer_auth(mut self, token: impl Into<String>) -> Self {
         let token = token.into();
         // The token itself stays out of the message.
@@ -538,7 +504,7 @@ impl SessionBuilder {
     }
 
     /// A limit for each whole call: redirects, retries, backoff sleeps and reading the body.
-    /// A request's own [`RequestBuilder::timeout`] replaces it.
+    /// A request's own [`RequestBuilder::timeout`](crate::RequestBuilder::timeout) replaces it.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -566,7 +532,7 @@ impl SessionBuilder {
     /// response (or a gzip bomb) can take all of it; 10 MiB is far above what an API answers
     /// in one document and still small for a process. Read larger bodies with
     /// [`Response::bytes_stream`], which has no limit unless one is set here or with
-    /// [`RequestBuilder::max_body_size`]; or raise the limit.
+    /// [`RequestBuilder::max_body_size`](crate::RequestBuilder::max_body_size); or raise the limit.
     pub fn max_body_size(mut self, max: impl Into<Option<usize>>) -> Self {
         self.body_limit = BodyLimit::set(max.into());
         self

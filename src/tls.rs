@@ -16,7 +16,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
-use crate::error::{Error, Kind};
+use crate::build_error::BuildError;
 
 /// A trusted root certificate (DER inside), from PEM or DER.
 #[derive(Clone, Debug)]
@@ -26,28 +26,28 @@ pub struct Certificate {
 
 impl Certificate {
     /// The first certificate of a PEM document.
-    pub fn from_pem(pem: &[u8]) -> Result<Certificate, Error> {
+    pub fn from_pem(pem: &[u8]) -> Result<Certificate, BuildError> {
         Certificate::from_pem_bundle(pem)?
             .into_iter()
             .next()
-            .ok_or_else(|| Error::builder_msg("no certificate found in PEM input"))
+            .ok_or_else(|| BuildError::msg("no certificate found in PEM input"))
     }
 
     /// Every certificate of a PEM bundle (for example a CA bundle file). An input with no
     /// certificate, or a malformed one, is an error.
-    pub fn from_pem_bundle(pem: &[u8]) -> Result<Vec<Certificate>, Error> {
+    pub fn from_pem_bundle(pem: &[u8]) -> Result<Vec<Certificate>, BuildError> {
         let certs = CertificateDer::pem_slice_iter(pem)
             .map(|c| c.map(|der| Certificate { der }))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| Error::new(Kind::Builder, None, Some(Box::new(PemError(e)))))?;
+            .map_err(|e| BuildError::from_source(PemError(e)))?;
         if certs.is_empty() {
-            return Err(Error::builder_msg("no certificate found in PEM input"));
+            return Err(BuildError::msg("no certificate found in PEM input"));
         }
         Ok(certs)
     }
 
     /// A certificate in DER encoding.
-    pub fn from_der(der: &[u8]) -> Result<Certificate, Error> {
+    pub fn from_der(der: &[u8]) -> Result<Certificate, BuildError> {
         Ok(Certificate {
             der: CertificateDer::from(der.to_vec()),
         })
@@ -73,15 +73,15 @@ impl fmt::Debug for Identity {
 impl Identity {
     /// A PEM document holding the certificate chain and the private key (PKCS#8, PKCS#1 or SEC1),
     /// in any order.
-    pub fn from_pem(pem: &[u8]) -> Result<Identity, Error> {
+    pub fn from_pem(pem: &[u8]) -> Result<Identity, BuildError> {
         let chain = CertificateDer::pem_slice_iter(pem)
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| Error::new(Kind::Builder, None, Some(Box::new(PemError(e)))))?;
+            .map_err(|e| BuildError::from_source(PemError(e)))?;
         if chain.is_empty() {
-            return Err(Error::builder_msg("no certificate found in identity PEM"));
+            return Err(BuildError::msg("no certificate found in identity PEM"));
         }
-        let key = PrivateKeyDer::from_pem_slice(pem)
-            .map_err(|e| Error::new(Kind::Builder, None, Some(Box::new(PemError(e)))))?;
+        let key =
+            PrivateKeyDer::from_pem_slice(pem).map_err(|e| BuildError::from_source(PemError(e)))?;
         Ok(Identity {
             chain,
             key: Arc::new(key),
@@ -89,7 +89,7 @@ impl Identity {
     }
 
     /// Separate PEM documents for the certificate chain and the key.
-    pub fn from_pem_parts(cert_pem: &[u8], key_pem: &[u8]) -> Result<Identity, Error> {
+    pub fn from_pem_parts(cert_pem: &[u8], key_pem: &[u8]) -> Result<Identity, BuildError> {
         let mut joined = cert_pem.to_vec();
         joined.push(b'\n');
         joined.extend_from_slice(key_pem);
@@ -137,7 +137,7 @@ impl TlsOptions {
     }
 
     /// The rustls configuration for these options (the shared one when nothing is customised).
-    pub(crate) fn client_config(&self) -> Result<Arc<ClientConfig>, Error> {
+    pub(crate) fn client_config(&self) -> Result<Arc<ClientConfig>, BuildError> {
         if self.is_default() {
             return Ok(shared_default_config().clone());
         }
@@ -148,7 +148,7 @@ impl TlsOptions {
         };
         let builder = ClientConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(versions)
-            .map_err(|e| Error::new(Kind::Builder, None, Some(Box::new(e))))?;
+            .map_err(BuildError::from_source)?;
         let builder = if self.danger_accept_invalid_certs {
             builder
                 .dangerous()
@@ -158,7 +158,7 @@ impl TlsOptions {
             for cert in &self.extra_roots {
                 extra
                     .add(cert.der.clone())
-                    .map_err(|e| Error::new(Kind::Builder, None, Some(Box::new(e))))?;
+                    .map_err(BuildError::from_source)?;
             }
             if self.builtin_roots_off {
                 builder.with_root_certificates(extra)
@@ -171,7 +171,7 @@ impl TlsOptions {
                 // rustls name for "your own verifier"; both verifiers are rustls' WebPKI ones.
                 let extra = WebPkiServerVerifier::builder_with_provider(Arc::new(extra), provider)
                     .build()
-                    .map_err(|e| Error::new(Kind::Builder, None, Some(Box::new(e))))?;
+                    .map_err(BuildError::from_source)?;
                 builder
                     .dangerous()
                     .with_custom_certificate_verifier(Arc::new(ExtraRoots {
@@ -183,7 +183,7 @@ impl TlsOptions {
         let mut config = match &self.identity {
             Some(id) => builder
                 .with_client_auth_cert(id.chain.clone(), id.key.clone_key())
-                .map_err(|e| Error::new(Kind::Builder, None, Some(Box::new(e))))?,
+                .map_err(BuildError::from_source)?,
             None => builder.with_no_client_auth(),
         };
         config.alpn_protocols = alpn(self.http1_only);

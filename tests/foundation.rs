@@ -412,7 +412,8 @@ async fn bad_input_is_a_builder_error_never_a_panic() {
         .unwrap_err();
     assert!(err.is_builder());
     let err = Certificate::from_pem(b"-----BEGIN CERTIFICATE-----\nnot base64!\n").unwrap_err();
-    assert!(err.is_builder());
+    assert!(std::error::Error::source(&err).is_some(), "{err:?}");
+    assert!(tower_requests::Error::from(err).is_builder());
 }
 
 #[tokio::test]

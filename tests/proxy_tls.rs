@@ -331,7 +331,10 @@ async fn unreachable_proxy_is_connect_error_and_bad_proxy_url_is_builder_error()
     let err = session.get("http://127.0.0.1:9/").send().await.unwrap_err();
     assert!(err.is_connect(), "{err:?}");
     for bad in ["ftp://127.0.0.1:21", "http://", "http://a b:1"] {
-        assert!(Proxy::all(bad).unwrap_err().is_builder(), "{bad}");
+        assert!(
+            tower_requests::Error::from(Proxy::all(bad).unwrap_err()).is_builder(),
+            "{bad}"
+        );
     }
 }
 

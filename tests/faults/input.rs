@@ -13,7 +13,7 @@ use tower_requests::{HttpClient, Proxy, Session};
 use crate::hostile::{Conn, Hostile, Seen};
 
 /// Every way an error can be printed: Display, the whole chain, Debug, each cause.
-fn printed(err: &tower_requests::Error) -> String {
+fn printed(err: &(dyn std::error::Error + 'static)) -> String {
     let mut text = format!("{err}\n{err:#}\n{err:?}\n");
     let mut cause = err.source();
     while let Some(c) = cause {
@@ -119,7 +119,8 @@ proptest! {
         for result in [Proxy::http(&text), Proxy::https(&text), Proxy::all(&text)] {
             let shown = match result {
                 Ok(proxy) => format!("{proxy:?}"),
-                Err(err) => printed(&err),
+                // As the proxy gives it, and as a session's error.
+                Err(err) => printed(&err) + &printed(&tower_requests::Error::from(err)),
             };
             prop_assert!(!shows(&shown, &password), "{text:?} -> {shown}");
         }

@@ -62,6 +62,48 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # On a hyper-util client
+//!
+//! The layer mounted on a stack that is not this crate's: a bare `hyper_util` pooled client,
+//! against a small server started on 127.0.0.1 (hidden lines).
+//!
+//! ```
+//! # use std::convert::Infallible;
+//! # use hyper::body::Incoming;
+//! # use hyper_util::rt::{TokioExecutor, TokioIo};
+//! use bytes::Bytes;
+//! use http::{header, Request, Response};
+//! use http_body_util::{BodyExt, Full};
+//! use hyper_util::client::legacy::Client;
+//! use tower::{ServiceBuilder, ServiceExt};
+//! use tower_requests_layers::AuthLayer;
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), tower_requests_layers::BoxError> {
+//! # async fn handle(req: Request<Incoming>) -> Response<Full<Bytes>> {
+//! #     // Answers with the Authorization header it got.
+//! #     let auth = req.headers().get(header::AUTHORIZATION).cloned();
+//! #     Response::new(Full::from(auth.map_or(Bytes::new(), |v| Bytes::copy_from_slice(v.as_bytes()))))
+//! # }
+//! # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! # let base = format!("http://{}", listener.local_addr()?);
+//! # tokio::spawn(async move {
+//! #     loop {
+//! #         let (io, _) = listener.accept().await.unwrap();
+//! #         let svc = hyper::service::service_fn(|req| async move { Ok::<_, Infallible>(handle(req).await) });
+//! #         tokio::spawn(hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(io), svc));
+//! #     }
+//! # });
+//! let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+//! let svc = ServiceBuilder::new()
+//!     .layer(AuthLayer::basic("user", "pass"))
+//!     .service(client);
+//!
+//! let resp = svc.oneshot(Request::get(format!("{base}/")).body(Full::default())?).await?;
+//! assert_eq!(resp.into_body().collect().await?.to_bytes(), "Basic dXNlcjpwYXNz");
+//! # Ok(())
+//! # }
+//! ```
 
 mod digest;
 mod error;

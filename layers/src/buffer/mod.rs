@@ -42,6 +42,65 @@
 //! ```
 //!
 //! Needs `http`, `http-body`, `http-body-util`, `bytes` and `tower` besides this crate.
+//!
+//! # On a hyper-util client
+//!
+//! The layer mounted on a stack that is not this crate's: a bare `hyper_util` pooled client under a
+//! retry layer, sending a streaming body, against a small server started on 127.0.0.1 (hidden
+//! lines).
+//!
+//! ```
+//! # use std::convert::Infallible;
+//! # use hyper::body::Incoming;
+//! # use hyper_util::rt::{TokioExecutor, TokioIo};
+//! use bytes::Bytes;
+//! use http::{Request, Response, StatusCode};
+//! use http_body::Frame;
+//! use http_body_util::{BodyExt, Full, StreamBody};
+//! use hyper_util::client::legacy::Client;
+//! use tower::{ServiceBuilder, ServiceExt};
+//! use tower_requests_layers::buffer::BufferBodyLayer;
+//! use tower_requests_layers::retry::{Retry, RetryLayer};
+//! use tower_requests_layers::Body;
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), tower_requests_layers::BoxError> {
+//! # async fn handle(req: Request<Incoming>) -> Response<Full<Bytes>> {
+//! #     // 503 the first time, then the length of the body it got.
+//! #     static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+//! #     let len = req.into_body().collect().await.unwrap().to_bytes().len();
+//! #     if CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+//! #         let mut resp = Response::new(Full::default());
+//! #         *resp.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+//! #         return resp;
+//! #     }
+//! #     Response::new(Full::from(format!("{len} bytes")))
+//! # }
+//! # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! # let base = format!("http://{}", listener.local_addr()?);
+//! # tokio::spawn(async move {
+//! #     loop {
+//! #         let (io, _) = listener.accept().await.unwrap();
+//! #         let svc = hyper::service::service_fn(|req| async move { Ok::<_, Infallible>(handle(req).await) });
+//! #         tokio::spawn(hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(io), svc));
+//! #     }
+//! # });
+//! let client = Client::builder(TokioExecutor::new()).build_http::<Body>();
+//! let svc = ServiceBuilder::new()
+//!     .layer(BufferBodyLayer::new(1 << 20))
+//!     .layer(RetryLayer::new(Retry::new().total(2).backoff_factor(0.0).status_forcelist([503])))
+//!     .service(client);
+//!
+//! // A stream, buffered (up to 1 MiB) so the retry after the 503 can send it again (PUT is
+//! // idempotent: a POST is not retried after it was sent).
+//! let chunks = futures_util::stream::iter(["hel", "lo"].map(|c| {
+//!     Ok::<_, std::io::Error>(Frame::data(Bytes::from_static(c.as_bytes())))
+//! }));
+//! let resp = svc.oneshot(Request::put(format!("{base}/")).body(StreamBody::new(chunks))?).await?;
+//! assert_eq!(resp.status(), StatusCode::OK);
+//! assert_eq!(resp.into_body().collect().await?.to_bytes(), "5 bytes");
+//! # Ok(())
+//! # }
+//! ```
 
 mod future;
 mod layer;

@@ -104,6 +104,55 @@
 //! passes the layer again (a second layer sharing the jar, a request re-sent as it was seen
 //! below) gets no cookie twice. A caller that needs the header rebuilt instead (the caller's part + the
 //! jar's cookies now) marks its part with [`UserCookie`].
+//!
+//! # On a hyper-util client
+//!
+//! The layer mounted on a stack that is not this crate's: a bare `hyper_util` pooled client,
+//! against a small server started on 127.0.0.1 (hidden lines).
+//!
+//! ```
+//! # use std::convert::Infallible;
+//! # use hyper::body::Incoming;
+//! # use hyper_util::rt::{TokioExecutor, TokioIo};
+//! use bytes::Bytes;
+//! use http::{header, Request, Response};
+//! use http_body_util::{BodyExt, Full};
+//! use hyper_util::client::legacy::Client;
+//! use tower::{ServiceBuilder, ServiceExt};
+//! use tower_requests_layers::cookie::{CookieJar, CookieLayer};
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), tower_requests_layers::BoxError> {
+//! # async fn handle(req: Request<Incoming>) -> Response<Full<Bytes>> {
+//! #     // `/login` sets a cookie; every path answers with the Cookie header it got.
+//! #     let cookie = req.headers().get(header::COOKIE).cloned();
+//! #     let mut resp = Response::new(Full::from(cookie.map_or(Bytes::new(), |v| Bytes::copy_from_slice(v.as_bytes()))));
+//! #     if req.uri().path() == "/login" {
+//! #         resp.headers_mut().insert(header::SET_COOKIE, "sid=abc; Path=/; HttpOnly".parse().unwrap());
+//! #     }
+//! #     resp
+//! # }
+//! # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! # let base = format!("http://{}", listener.local_addr()?);
+//! # tokio::spawn(async move {
+//! #     loop {
+//! #         let (io, _) = listener.accept().await.unwrap();
+//! #         let svc = hyper::service::service_fn(|req| async move { Ok::<_, Infallible>(handle(req).await) });
+//! #         tokio::spawn(hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(io), svc));
+//! #     }
+//! # });
+//! let jar = CookieJar::new();
+//! let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+//! let svc = ServiceBuilder::new()
+//!     .layer(CookieLayer::new(jar.clone()))
+//!     .service(client);
+//!
+//! svc.clone().oneshot(Request::get(format!("{base}/login")).body(Full::default())?).await?;
+//! let resp = svc.oneshot(Request::get(format!("{base}/me")).body(Full::default())?).await?;
+//! assert_eq!(resp.into_body().collect().await?.to_bytes(), "sid=abc");
+//! assert_eq!(jar.get("sid").as_deref(), Some("abc"));
+//! # Ok(())
+//! # }
+//! ```
 #![cfg_attr(
     feature = "persist",
     doc = "\n# Persistence\nWith the `persist` feature: [`CookieJar::save_json`], [`CookieJar::load_json`], \

@@ -49,6 +49,50 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # On a hyper-util client
+//!
+//! The layer mounted on a stack that is not this crate's: a bare `hyper_util` pooled client,
+//! against a small server started on 127.0.0.1 (hidden lines).
+//!
+//! ```
+//! # use std::convert::Infallible;
+//! # use hyper::body::Incoming;
+//! # use hyper_util::rt::{TokioExecutor, TokioIo};
+//! use bytes::Bytes;
+//! use http::{header, HeaderMap, HeaderValue, Request, Response};
+//! use http_body_util::{BodyExt, Full};
+//! use hyper_util::client::legacy::Client;
+//! use tower::{ServiceBuilder, ServiceExt};
+//! use tower_requests_layers::headers::DefaultHeadersLayer;
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), tower_requests_layers::BoxError> {
+//! # async fn handle(req: Request<Incoming>) -> Response<Full<Bytes>> {
+//! #     // Answers with the User-Agent it got.
+//! #     let ua = req.headers().get(header::USER_AGENT).cloned();
+//! #     Response::new(Full::from(ua.map_or(Bytes::new(), |v| Bytes::copy_from_slice(v.as_bytes()))))
+//! # }
+//! # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! # let base = format!("http://{}", listener.local_addr()?);
+//! # tokio::spawn(async move {
+//! #     loop {
+//! #         let (io, _) = listener.accept().await.unwrap();
+//! #         let svc = hyper::service::service_fn(|req| async move { Ok::<_, Infallible>(handle(req).await) });
+//! #         tokio::spawn(hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(io), svc));
+//! #     }
+//! # });
+//! let mut defaults = HeaderMap::new();
+//! defaults.insert(header::USER_AGENT, HeaderValue::from_static("my-app/1.0"));
+//! let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+//! let svc = ServiceBuilder::new()
+//!     .layer(DefaultHeadersLayer::new(defaults))
+//!     .service(client);
+//!
+//! let resp = svc.oneshot(Request::get(format!("{base}/")).body(Full::default())?).await?;
+//! assert_eq!(resp.into_body().collect().await?.to_bytes(), "my-app/1.0");
+//! # Ok(())
+//! # }
+//! ```
 
 mod future;
 mod layer;

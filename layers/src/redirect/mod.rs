@@ -80,6 +80,55 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # On a hyper-util client
+//!
+//! The layer mounted on a stack that is not this crate's: a bare `hyper_util` pooled client,
+//! against a small server started on 127.0.0.1 (hidden lines).
+//!
+//! ```
+//! # use std::convert::Infallible;
+//! # use hyper::body::Incoming;
+//! # use hyper_util::rt::{TokioExecutor, TokioIo};
+//! use bytes::Bytes;
+//! use http::{header, Request, Response, StatusCode};
+//! use http_body_util::{BodyExt, Full};
+//! use hyper_util::client::legacy::Client;
+//! use tower::{ServiceBuilder, ServiceExt};
+//! use tower_requests_layers::redirect::{FollowRedirectLayer, History};
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), tower_requests_layers::BoxError> {
+//! # async fn handle(req: Request<Incoming>) -> Response<Full<Bytes>> {
+//! #     // `/old` redirects to `/new`, which answers with its method.
+//! #     if req.uri().path() == "/old" {
+//! #         let mut resp = Response::new(Full::default());
+//! #         *resp.status_mut() = StatusCode::SEE_OTHER;
+//! #         resp.headers_mut().insert(header::LOCATION, "/new".parse().unwrap());
+//! #         return resp;
+//! #     }
+//! #     Response::new(Full::from(format!("{} {}", req.method(), req.uri().path())))
+//! # }
+//! # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! # let base = format!("http://{}", listener.local_addr()?);
+//! # tokio::spawn(async move {
+//! #     loop {
+//! #         let (io, _) = listener.accept().await.unwrap();
+//! #         let svc = hyper::service::service_fn(|req| async move { Ok::<_, Infallible>(handle(req).await) });
+//! #         tokio::spawn(hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(io), svc));
+//! #     }
+//! # });
+//! let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+//! let svc = ServiceBuilder::new()
+//!     .layer(FollowRedirectLayer::new())
+//!     .service(client);
+//!
+//! let req = Request::post(format!("{base}/old")).body(Full::from("form"))?;
+//! let resp = svc.oneshot(req).await?;
+//! assert_eq!(resp.extensions().get::<History>().map(|h| h.len()), Some(1));
+//! assert_eq!(resp.into_body().collect().await?.to_bytes(), "GET /new");
+//! # Ok(())
+//! # }
+//! ```
 
 mod error;
 mod future;

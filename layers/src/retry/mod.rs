@@ -100,6 +100,55 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # On a hyper-util client
+//!
+//! The layer mounted on a stack that is not this crate's: a bare `hyper_util` pooled client,
+//! against a small server started on 127.0.0.1 (hidden lines).
+//!
+//! ```
+//! # use std::convert::Infallible;
+//! # use hyper::body::Incoming;
+//! # use hyper_util::rt::{TokioExecutor, TokioIo};
+//! use bytes::Bytes;
+//! use http::{Request, Response, StatusCode};
+//! use http_body_util::{BodyExt, Full};
+//! use hyper_util::client::legacy::Client;
+//! use tower::{ServiceBuilder, ServiceExt};
+//! use tower_requests_layers::retry::{Retry, RetryLayer};
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), tower_requests_layers::BoxError> {
+//! # async fn handle(req: Request<Incoming>) -> Response<Full<Bytes>> {
+//! #     // 503 twice, then which call this was.
+//! #     static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+//! #     let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+//! #     let mut resp = Response::new(Full::from(format!("call {n}")));
+//! #     if n < 3 {
+//! #         *resp.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+//! #     }
+//! #     resp
+//! # }
+//! # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! # let base = format!("http://{}", listener.local_addr()?);
+//! # tokio::spawn(async move {
+//! #     loop {
+//! #         let (io, _) = listener.accept().await.unwrap();
+//! #         let svc = hyper::service::service_fn(|req| async move { Ok::<_, Infallible>(handle(req).await) });
+//! #         tokio::spawn(hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(io), svc));
+//! #     }
+//! # });
+//! let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+//! let retry = Retry::new().total(3).backoff_factor(0.01).status_forcelist([503]);
+//! let svc = ServiceBuilder::new()
+//!     .layer(RetryLayer::new(retry))
+//!     .service(client);
+//!
+//! let resp = svc.oneshot(Request::get(format!("{base}/")).body(Full::default())?).await?;
+//! assert_eq!(resp.status(), StatusCode::OK);
+//! assert_eq!(resp.into_body().collect().await?.to_bytes(), "call 3");
+//! # Ok(())
+//! # }
+//! ```
 
 mod classify;
 mod config;

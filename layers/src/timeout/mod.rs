@@ -70,6 +70,54 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # On a hyper-util client
+//!
+//! The layer mounted on a stack that is not this crate's: a bare `hyper_util` pooled client,
+//! against a small server started on 127.0.0.1 (hidden lines).
+//!
+//! ```
+//! # use std::convert::Infallible;
+//! # use hyper::body::Incoming;
+//! # use hyper_util::rt::{TokioExecutor, TokioIo};
+//! use std::time::Duration;
+//! use bytes::Bytes;
+//! use http::{Request, Response};
+//! use http_body_util::{BodyExt, Full};
+//! use hyper_util::client::legacy::Client;
+//! use tower::{ServiceBuilder, ServiceExt};
+//! use tower_requests_layers::timeout::{Elapsed, TimeoutKind, TimeoutLayer};
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), tower_requests_layers::BoxError> {
+//! # async fn handle(req: Request<Incoming>) -> Response<Full<Bytes>> {
+//! #     // `/slow` takes 30 s to answer.
+//! #     if req.uri().path() == "/slow" {
+//! #         tokio::time::sleep(Duration::from_secs(30)).await;
+//! #     }
+//! #     Response::new(Full::from("ok"))
+//! # }
+//! # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! # let base = format!("http://{}", listener.local_addr()?);
+//! # tokio::spawn(async move {
+//! #     loop {
+//! #         let (io, _) = listener.accept().await.unwrap();
+//! #         let svc = hyper::service::service_fn(|req| async move { Ok::<_, Infallible>(handle(req).await) });
+//! #         tokio::spawn(hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(io), svc));
+//! #     }
+//! # });
+//! let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+//! let svc = ServiceBuilder::new()
+//!     .layer(TimeoutLayer::new(Duration::from_millis(200)))
+//!     .service(client);
+//!
+//! let resp = svc.clone().oneshot(Request::get(format!("{base}/")).body(Full::default())?).await?;
+//! assert_eq!(resp.into_body().collect().await?.to_bytes(), "ok");
+//! let err = svc.oneshot(Request::get(format!("{base}/slow")).body(Full::default())?).await.unwrap_err();
+//! let elapsed = err.downcast_ref::<Elapsed>().expect("a typed timeout");
+//! assert_eq!(elapsed.kind(), TimeoutKind::Attempt);
+//! # Ok(())
+//! # }
+//! ```
 
 mod body;
 mod error;
