@@ -280,3 +280,102 @@ async fn every_replaying_layer_over_a_bare_hyper_util_client_with_axum_bodies() 
     assert_eq!(&bytes[..], b"payload auth=true");
     assert_eq!(hits.load(Ordering::SeqCst), 2);
 }
+
+/// The layers that can fail by themselves (a timeout, an auth error, an exhausted retry) mount
+/// with `Router::layer` the way axum mounts any fallible middleware: behind `HandleErrorLayer`,
+/// which turns their error into a response. `Router::layer` wraps each route on its own, so the
+/// redirect layer, which must reach the other routes, goes around the whole Router instead. The
+/// Router's handlers are then the "server": a redirect between its routes is followed, a 503
+/// retried, a slow handler cut off.
+#[tokio::test]
+async fn the_fallible_layers_mount_on_an_axum_router_behind_handle_error() {
+    use axum::error_handling::HandleErrorLayer;
+    use axum::routing::post;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+    use tower::ServiceBuilder;
+    use tower_requests::layers::timeout::Elapsed;
+    use tower_requests::layers::{
+        AuthLayer, BufferBodyLayer, FollowRedirectLayer, RetryLayer, TimeoutLayer,
+    };
+    use tower_requests::{BoxError, Retry};
+
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let router: Router = Router::new()
+        .route(
+            "/old",
+            post(|| async {
+                (
+                    StatusCode::TEMPORARY_REDIRECT,
+                    [(http::header::LOCATION, "/flaky")],
+                )
+            }),
+        )
+        .route(
+            "/flaky",
+            post(move |headers: HeaderMap, body: String| {
+                let n = counter.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    if n == 0 {
+                        return (StatusCode::SERVICE_UNAVAILABLE, String::new());
+                    }
+                    let auth = headers
+                        .get("authorization")
+                        .map_or("-", |v| v.to_str().unwrap());
+                    (StatusCode::OK, format!("{auth} {body}"))
+                }
+            }),
+        )
+        .route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                "late"
+            }),
+        )
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(|e: BoxError| async move {
+                    let status = if e.is::<Elapsed>() {
+                        StatusCode::GATEWAY_TIMEOUT
+                    } else {
+                        StatusCode::BAD_GATEWAY
+                    };
+                    (status, e.to_string())
+                }))
+                .layer(BufferBodyLayer::new(64 * 1024))
+                .layer(AuthLayer::basic("u", "p"))
+                .layer(RetryLayer::new(
+                    Retry::new()
+                        .total(2)
+                        .backoff_factor(0.0)
+                        .status_forcelist([503])
+                        .allowed_methods([http::Method::POST]),
+                ))
+                .layer(TimeoutLayer::new(Duration::from_millis(200))),
+        );
+    let app = ServiceBuilder::new()
+        .layer(BufferBodyLayer::new(64 * 1024))
+        .layer(FollowRedirectLayer::new())
+        .service(router);
+
+    // axum's body through a 307 (replayed) and a 503 retry (replayed again), credentials added.
+    let req = Request::post("http://app.test/old")
+        .body(AxumBody::from("payload"))
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let body = text(resp).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, "Basic dTpw payload");
+    assert_eq!(hits.load(Ordering::SeqCst), 2);
+
+    // The attempt timeout's typed error, turned into a response by HandleErrorLayer.
+    let req = Request::get("http://app.test/slow")
+        .body(AxumBody::empty())
+        .unwrap();
+    let resp = app.oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::GATEWAY_TIMEOUT);
+}
