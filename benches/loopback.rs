@@ -44,12 +44,71 @@ struct Rig {
     cert_pem: String,
 }
 
+/// The server: in this process (on its own thread and runtime, pinned to CPU 0 with
+/// `LOOPBACK_PIN=1`), or in another one (`LOOPBACK_SERVER=<file>` names the file a
+/// `LOOPBACK_SERVE=<file>` process wrote), so that a profiler counts the client alone.
 fn start_server() -> Rig {
+    if let Ok(file) = std::env::var("LOOPBACK_SERVER") {
+        return Rig::read(&file);
+    }
+    start_local_server()
+}
+
+impl Rig {
+    /// `http https` on the first line, the certificate's PEM after it.
+    fn write(&self, file: &str) {
+        let text = format!("{} {}\n{}", self.http, self.https, self.cert_pem);
+        let tmp = format!("{file}.tmp");
+        std::fs::write(&tmp, text).unwrap();
+        std::fs::rename(tmp, file).unwrap();
+    }
+
+    fn read(file: &str) -> Rig {
+        let text = std::fs::read_to_string(file).expect("the LOOPBACK_SERVER file");
+        let (addrs, pem) = text.split_once('\n').unwrap();
+        let (http, https) = addrs.split_once(' ').unwrap();
+        let cert = rustls_pemfile_cert(pem);
+        Rig {
+            http: http.parse().unwrap(),
+            https: https.parse().unwrap(),
+            cert,
+            cert_pem: pem.to_string(),
+        }
+    }
+}
+
+/// The DER of the one certificate in `pem`.
+fn rustls_pemfile_cert(pem: &str) -> CertificateDer<'static> {
+    use rustls::pki_types::pem::PemObject;
+    CertificateDer::from_pem_slice(pem.as_bytes()).unwrap()
+}
+
+/// Pins the calling thread to CPU `cpu` (Linux; a no-op when it cannot).
+fn pin_to(cpu: usize) {
+    // SAFETY: a zeroed cpu_set_t is an empty set; CPU_SET writes inside it;
+    // sched_setaffinity(0, ..) applies to the calling thread.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+}
+
+/// `LOOPBACK_PIN=1`: the server on CPU 0, the client (its runtime threads and the thread that
+/// drives it) on CPU 1.
+fn pinned() -> bool {
+    std::env::var("LOOPBACK_PIN").is_ok_and(|v| v == "1")
+}
+
+fn start_local_server() -> Rig {
     let tls = tls::self_signed();
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls.config));
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let rt = one_worker_runtime();
+        if pinned() {
+            pin_to(0);
+        }
+        let rt = server_runtime();
         rt.block_on(async move {
             let plain = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let secure = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -101,12 +160,12 @@ where
         } else {
             Bytes::from_static(BODY)
         };
-        Ok::<_, std::convert::Infallible>(
-            http::Response::builder()
-                .header("content-type", "application/json")
-                .body(Full::new(body))
-                .unwrap(),
-        )
+        let mut resp = http::Response::builder().header("content-type", "application/json");
+        // A logged-in site's answer: the same session cookie on every response.
+        if req.uri().path().starts_with("/cookie") {
+            resp = resp.header("set-cookie", "sid=abc");
+        }
+        Ok::<_, std::convert::Infallible>(resp.body(Full::new(body)).unwrap())
     });
     let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
         .serve_connection(io, svc)
@@ -240,8 +299,32 @@ fn cpu_per_request<F: std::future::Future<Output = ()>>(
 /// tasks run on theirs while the request loop runs in `block_on` on the calling thread, as
 /// under `#[tokio::main]`.
 fn one_worker_runtime() -> tokio::runtime::Runtime {
+    let pin = pinned();
+    if pin {
+        pin_to(1); // the thread that drives the runtime (block_on)
+    }
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
+        .on_thread_start(move || {
+            if pin {
+                pin_to(1);
+            }
+        })
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// The server's runtime: one worker (on CPU 0 when pinned, set by its thread).
+fn server_runtime() -> tokio::runtime::Runtime {
+    let pin = pinned();
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .on_thread_start(move || {
+            if pin {
+                pin_to(0);
+            }
+        })
         .enable_all()
         .build()
         .unwrap()
@@ -274,6 +357,13 @@ fn loopback(c: &mut Criterion) {
             let g = group(c, &format!("get_small_{scheme}_c{conc}"), conc as u64);
             bench_clients(g, &rt, (&raw, &session, &reqwest), &url, conc);
         }
+    }
+
+    // The same at C=64 with a logged-in site's answers: `Set-Cookie: sid=abc` on every one.
+    for (scheme, addr) in [("http", rig.http), ("https", rig.https)] {
+        let url = format!("{scheme}://{addr}/cookie");
+        let g = group(c, &format!("get_small_{scheme}_c64_set_cookie"), 64);
+        bench_clients(g, &rt, (&raw, &session, &reqwest), &url, 64);
     }
 
     // 1 MiB downloads (MB/s) over plain http.
@@ -339,6 +429,9 @@ fn bench_clients(
 }
 
 fn current_thread_runtime() -> tokio::runtime::Runtime {
+    if pinned() {
+        pin_to(1);
+    }
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -356,23 +449,30 @@ fn profile(spec: &str) {
     let mut fields = spec.split(':');
     let (client, n) = (fields.next().unwrap(), fields.next().expect("<client>:<n>"));
     let n: u32 = n.parse().expect("a count");
-    let mode = fields.next();
-    let path = if mode == Some("big") { "big" } else { "" };
+    // Modes, any number of them: `big`, `c64`, `ct`, `tls`, `cookie`.
+    let modes: Vec<&str> = fields.flat_map(|f| f.split('+')).collect();
+    let mode = |m: &str| modes.contains(&m);
+    // `cookie`: every response sets `sid=abc`; `big`: the 1 MiB body.
+    let path = if mode("big") {
+        "big"
+    } else if mode("cookie") {
+        "cookie"
+    } else {
+        ""
+    };
     // `c64`: each of the `n` steps is 64 concurrent GETs.
-    let width = if mode == Some("c64") { 64 } else { 1 };
+    let width = if mode("c64") { 64 } else { 1 };
     let rig = start_server();
     // `ct`: the client on a current-thread runtime (no worker thread to wake).
-    let rt = if mode == Some("ct") {
+    let rt = if mode("ct") {
         current_thread_runtime()
     } else {
         one_worker_runtime()
     };
     let _guard = rt.enter();
-    let url = if mode == Some("tls") {
-        format!("https://{}/", rig.https)
-    } else {
-        format!("http://{}/{path}", rig.http)
-    };
+    let scheme = if mode("tls") { "https" } else { "http" };
+    let addr = if mode("tls") { rig.https } else { rig.http };
+    let url = format!("{scheme}://{addr}/{path}");
     let uri: http::Uri = url.parse().unwrap();
     match client {
         "raw" => {
@@ -447,6 +547,14 @@ where
 criterion_group!(benches, loopback);
 
 fn main() {
+    // `LOOPBACK_SERVE=<file>`: only the server, until killed; its addresses and certificate go
+    // to `<file>` for clients run with `LOOPBACK_SERVER=<file>` (benches/instructions.sh).
+    if let Ok(file) = std::env::var("LOOPBACK_SERVE") {
+        start_local_server().write(&file);
+        loop {
+            std::thread::park();
+        }
+    }
     if let Ok(spec) = std::env::var("LOOPBACK_PROFILE") {
         return profile(&spec);
     }

@@ -189,14 +189,21 @@ impl DefaultCookieStore {
         let now = SystemTime::now();
         let mut store = self.lock();
         for value in set_cookies {
+            if store.repeats_last_set(value.as_bytes(), origin, now) {
+                continue;
+            }
             let Ok(line) = std::str::from_utf8(value.as_bytes()) else {
                 continue;
             };
             if let Ok(cookie) = parse_line(line, origin, now, store.limits.max_cookie_size) {
-                let _rejected = store.insert(cookie, origin.secure, now);
-                #[cfg(feature = "tracing")]
-                if let Err(e) = _rejected {
-                    tracing::debug!(host = origin.host, path = origin.path, error = %e, "Set-Cookie ignored");
+                let stored = cookie.expires.is_none_or(|t| t > now);
+                match store.insert(cookie, origin.secure, now) {
+                    Ok(()) if stored => store.note_set(line, origin),
+                    Ok(()) => {}
+                    Err(_e) => {
+                        #[cfg(feature = "tracing")]
+                        tracing::debug!(host = origin.host, path = origin.path, error = %_e, "Set-Cookie ignored");
+                    }
                 }
             }
         }

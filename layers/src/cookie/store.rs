@@ -16,7 +16,7 @@ use http::{HeaderValue, Uri};
 
 use super::error::CookieError;
 use super::model::{Cookie, CookieLimits};
-use super::parse::{domain_match, path_match, with_uri_origin, Origin};
+use super::parse::{default_path, domain_match, path_match, with_uri_origin, Origin};
 
 #[derive(Debug)]
 pub(crate) struct Stored {
@@ -40,6 +40,33 @@ pub(crate) struct Store {
     secure_names: HashMap<String, usize, foldhash::fast::RandomState>,
     pub limits: CookieLimits,
     last: LastHeader,
+    /// Counts the changes to the stored cookies (an insert that changes something, a removal,
+    /// an expiry, a clear).
+    generation: u64,
+    last_set: Option<LastSet>,
+}
+
+/// The last Set-Cookie line stored, and where it came from: a logged-in site answers every
+/// response with the same line (`Set-Cookie: sid=abc; Path=/`), and storing it again changes
+/// nothing while the store is as that line left it. So the line is compared, byte for byte,
+/// and neither parsed nor stored again; the Cookie header kept for the next request stays
+/// valid too. Only lines without `Max-Age` are kept: a relative expiry moves with every
+/// response, and goes through the parser (then [`Store::insert`] moves only the expiry).
+struct LastSet {
+    line: Box<[u8]>,
+    host: Box<str>,
+    /// The default path of the request the line answered (what a line without `Path` gets).
+    dir: Box<str>,
+    secure: bool,
+    /// [`Store::generation`] after the line was stored.
+    generation: u64,
+}
+
+impl fmt::Debug for LastSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The line holds a cookie value.
+        f.debug_struct("LastSet").finish_non_exhaustive()
+    }
 }
 
 /// The Cookie header last built for a request URI, reused while the store is unchanged: a
@@ -184,8 +211,50 @@ impl Store {
         }
     }
 
-    fn remove_from_bucket(&mut self, domain: &str, seq: u64) -> Option<Stored> {
+    /// The stored cookies change: what was kept about them (the last Cookie header, the last
+    /// Set-Cookie line) no longer holds.
+    fn changed(&mut self) {
         self.last.forget();
+        self.generation += 1;
+    }
+
+    /// Whether `line`, from `origin`, is the last Set-Cookie line stored, from the same host,
+    /// security and default path, with nothing changed since: storing it again would change
+    /// nothing. Expired cookies are removed first (which is a change).
+    pub(crate) fn repeats_last_set(
+        &mut self,
+        line: &[u8],
+        origin: &Origin<'_>,
+        now: SystemTime,
+    ) -> bool {
+        self.purge_expired(now);
+        self.last_set.as_ref().is_some_and(|last| {
+            last.generation == self.generation
+                && *last.line == *line
+                && last.secure == origin.secure
+                && *last.host == *origin.host
+                && *last.dir == *default_path(origin.path)
+        })
+    }
+
+    /// Notes `line` (just stored, from `origin`) as the last Set-Cookie line, unless its expiry
+    /// is relative (`Max-Age`).
+    pub(crate) fn note_set(&mut self, line: &str, origin: &Origin<'_>) {
+        let relative = line
+            .as_bytes()
+            .windows(7)
+            .any(|w| w.eq_ignore_ascii_case(b"max-age"));
+        self.last_set = (!relative).then(|| LastSet {
+            line: line.as_bytes().into(),
+            host: origin.host.into(),
+            dir: default_path(origin.path).into(),
+            secure: origin.secure,
+            generation: self.generation,
+        });
+    }
+
+    fn remove_from_bucket(&mut self, domain: &str, seq: u64) -> Option<Stored> {
+        self.changed();
         let bucket = self.buckets.get_mut(domain)?;
         let i = bucket.iter().position(|s| s.seq == seq)?;
         let stored = bucket.swap_remove(i);
@@ -246,11 +315,14 @@ impl Store {
         origin_secure: bool,
         now: SystemTime,
     ) -> Result<(), CookieError> {
-        self.last.forget();
         self.purge_expired(now);
         if !origin_secure && !c.secure && self.shadows_secure(&c) {
             return Err(CookieError::ShadowsSecureCookie);
         }
+        if self.refresh(&c, now) {
+            return Ok(());
+        }
+        self.changed();
         // An existing cookie with the same (domain, path, name) is replaced and keeps its
         // creation time and place in the creation order.
         let existing = self.buckets.get(c.domain.as_str()).and_then(|b| {
@@ -317,6 +389,44 @@ impl Store {
             self.remove_seq(oldest);
         }
         Ok(())
+    }
+
+    /// When `c` is a cookie the store holds already, with the same value and attributes, and
+    /// is not a deletion: moves its expiry when that changed (a relative `Max-Age`), and
+    /// answers `true`. Nothing else changes, so the Cookie header kept for the next request
+    /// stays valid.
+    fn refresh(&mut self, c: &Cookie, now: SystemTime) -> bool {
+        if c.is_expired_at(now) {
+            return false;
+        }
+        let Some(bucket) = self.buckets.get_mut(c.domain.as_str()) else {
+            return false;
+        };
+        let Some(s) = bucket
+            .iter_mut()
+            .find(|s| s.cookie.name == c.name && s.cookie.path == c.path)
+        else {
+            return false;
+        };
+        let old = &s.cookie;
+        if old.value != c.value
+            || old.secure != c.secure
+            || old.http_only != c.http_only
+            || old.same_site != c.same_site
+            || old.host_only != c.host_only
+        {
+            return false;
+        }
+        if old.expires != c.expires {
+            if let Some(t) = old.expires {
+                self.by_expiry.remove(&(t, s.seq));
+            }
+            if let Some(t) = c.expires {
+                self.by_expiry.insert((t, s.seq));
+            }
+            s.cookie.expires = c.expires;
+        }
+        true
     }
 
     /// The Cookie header value for a request: matching cookies ordered longest path first,
@@ -411,6 +521,12 @@ impl Store {
         value
     }
 
+    /// How many changes the store has seen (tests).
+    #[cfg(test)]
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
+    }
+
     /// The header kept for `uri`, if one would answer it (tests).
     #[cfg(test)]
     pub(crate) fn kept_header(&self, uri: &Uri) -> Option<Option<HeaderValue>> {
@@ -460,7 +576,7 @@ impl Store {
     }
 
     pub(crate) fn clear(&mut self) {
-        self.last.forget();
+        self.changed();
         self.buckets.clear();
         self.by_seq.clear();
         self.by_expiry.clear();

@@ -584,6 +584,65 @@ fn kept(jar: &CookieJar, u: &str) -> Option<Option<HeaderValue>> {
     jar.lock().kept_header(&u.parse().unwrap())
 }
 
+/// A logged-in site answers every response with the same Set-Cookie line. Storing it again
+/// changes nothing (the store is not touched, and the Cookie header kept for the next request
+/// stays), unless the store changed since; a relative Max-Age moves only the expiry.
+#[test]
+fn the_same_set_cookie_again_changes_nothing_but_a_relative_expiry() {
+    let jar = CookieJar::new();
+    let at = "http://h.test/app/x";
+    let u = url(at);
+    let store = |line: &'static str, u: &Url| {
+        jar.store_response_cookies(u, std::iter::once(&HeaderValue::from_static(line)))
+    };
+    let line = "sid=abc; Path=/; HttpOnly";
+    store(line, &u);
+    assert_eq!(uri_header(&jar, at).as_deref(), Some("sid=abc"));
+    assert_eq!(uri_header(&jar, at).as_deref(), Some("sid=abc"));
+    assert!(kept(&jar, at).is_some());
+    let generation = jar.lock().generation();
+    store(line, &u);
+    store(line, &u);
+    assert_eq!(jar.lock().generation(), generation, "nothing stored again");
+    assert!(kept(&jar, at).is_some(), "the kept header stays");
+    check(&jar);
+
+    // A new value is stored.
+    store("sid=new; Path=/; HttpOnly", &u);
+    assert_eq!(uri_header(&jar, at).as_deref(), Some("sid=new"));
+    store(line, &u);
+    assert_eq!(uri_header(&jar, at).as_deref(), Some("sid=abc"));
+    // The same line after the cookie was removed by hand: stored again.
+    assert_eq!(jar.remove("sid"), 1);
+    store(line, &u);
+    assert_eq!(jar.get("sid").as_deref(), Some("abc"));
+    // The same attributes from another origin, or another default path, are another cookie.
+    store(line, &url("http://other.test/app/x"));
+    store("p=1", &url("http://h.test/a/x"));
+    store("p=1", &url("http://h.test/b/x"));
+    let count = |name: &str| jar.iter().filter(|c| c.name() == name).count();
+    assert_eq!((count("sid"), count("p")), (2, 2));
+    check(&jar);
+
+    // Max-Age: the line is parsed again and only the expiry moves; the kept header stays.
+    store("m=1; Path=/; Max-Age=100", &u);
+    let expires = |jar: &CookieJar| jar.iter().find(|c| c.name() == "m").unwrap().expires();
+    let first = expires(&jar).unwrap();
+    uri_header(&jar, at);
+    uri_header(&jar, at);
+    assert!(kept(&jar, at).is_some());
+    std::thread::sleep(Duration::from_millis(5));
+    store("m=1; Path=/; Max-Age=100", &u);
+    assert!(expires(&jar).unwrap() > first, "the expiry moved");
+    assert!(kept(&jar, at).is_some(), "the kept header stays");
+    check(&jar);
+    // And the moved expiry is the one that counts.
+    let mut store_ = jar.lock();
+    store_.purge_expired(first + Duration::from_millis(1));
+    drop(store_);
+    assert_eq!(count("m"), 1, "not expired at the first expiry");
+}
+
 /// When every cookie an origin could be sent has `Path=/`, the header kept for one path serves
 /// every path of that origin (scheme and authority); a cookie with another path, or another
 /// scheme, port or host, ends that.
