@@ -136,6 +136,9 @@ mod error;
 mod forward;
 mod layer_errors;
 mod limit;
+#[cfg(feature = "multipart")]
+#[cfg_attr(docsrs, doc(cfg(feature = "multipart")))]
+pub mod multipart;
 mod proxy;
 mod request;
 mod response;
