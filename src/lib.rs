@@ -136,6 +136,7 @@ mod error;
 mod forward;
 mod layer_errors;
 mod limit;
+pub mod mock;
 #[cfg(feature = "multipart")]
 #[cfg_attr(docsrs, doc(cfg(feature = "multipart")))]
 pub mod multipart;
