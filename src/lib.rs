@@ -134,6 +134,7 @@ mod connect;
 mod delivery;
 mod error;
 mod forward;
+mod hooks;
 mod layer_errors;
 mod limit;
 pub mod mock;
