@@ -13,10 +13,13 @@ use tower_requests::{Retry, Session};
 
 mod support;
 
+/// (path, a header's value) of each request.
+type Log = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
 #[derive(Clone, Default)]
 struct Seen {
     /// (path, x-hooked header) of every request the server got.
-    requests: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    requests: Log,
     flaky: Arc<AtomicUsize>,
 }
 
@@ -69,7 +72,7 @@ async fn server() -> (support::TestServer, Seen) {
 /// What the hooks saw: (path, cookie header) of requests and the statuses of responses.
 #[derive(Clone, Default)]
 struct Hooked {
-    requests: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    requests: Log,
     responses: Arc<Mutex<Vec<u16>>>,
 }
 
