@@ -40,9 +40,12 @@
 //! **Names.** Field names and file names are written as RFC 7578 §4.2 says and HTML forms
 //! send them: as UTF-8, inside double quotes, with no `filename*=` (RFC 7578 says it must not
 //! be used: multer, the parser behind axum's `Multipart`, does not read it). Inside the
-//! quotes `"` and `\` are escaped with a backslash (a quoted-string, as reqwest writes them; a
-//! parser that does not undo the escape sees `\"`); CR and LF are written `%0D` and `%0A`, as
-//! browsers do, since they cannot appear in a header.
+//! quotes, `"` is written `\"`, which multer (and Python's parsers) read back as `"`; browsers
+//! and urllib3 write `%22`, which servers hand on as those three characters. A backslash is
+//! written as it is, as browsers and urllib3 do: multer does not undo `\\` (reqwest's escape
+//! of it), so axum would see two. (A name that ends in a backslash, or has one right before a `"`,
+//! cannot be read back by multer however it is written.) CR and LF are written `%0D` and `%0A`, as browsers do, since
+//! they cannot appear in a header.
 //!
 //! **Why hand-written.** The encoding is small (a boundary line and two or three header lines
 //! per part). The crates that do it either tie it to their own client (reqwest's module) or
@@ -266,13 +269,12 @@ impl Form {
     }
 }
 
-/// `text` inside a quoted `name="..."` or `filename="..."`: UTF-8 as it is, `"` and `\`
-/// backslash-escaped, CR and LF as `%0D` and `%0A`.
+/// `text` inside a quoted `name="..."` or `filename="..."`: UTF-8 as it is, `"` as `\"`, CR
+/// and LF as `%0D` and `%0A`.
 fn quote_into(out: &mut Vec<u8>, text: &str) {
     for b in text.bytes() {
         match b {
             b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
             b'\r' => out.extend_from_slice(b"%0D"),
             b'\n' => out.extend_from_slice(b"%0A"),
             b => out.push(b),
@@ -554,7 +556,7 @@ mod tests {
         quote_into(&mut out, "résumé \"final\"\\\r\n.pdf");
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "résumé \\\"final\\\"\\\\%0D%0A.pdf"
+            "résumé \\\"final\\\"\\%0D%0A.pdf"
         );
     }
 

@@ -202,7 +202,8 @@ async fn non_ascii_and_quoted_names_survive_the_parser() {
         .file("文書", &path)
         .await
         .unwrap()
-        .part("q", Part::bytes("x").file_name("say \"hi\".bin"));
+        .part("q", Part::bytes("x").file_name("say \"hi\".bin"))
+        .part("w", Part::bytes("y").file_name("back\\slash.txt"));
     let resp = Session::new()
         .post(srv.url("/upload"))
         .multipart(form)
@@ -217,6 +218,7 @@ async fn non_ascii_and_quoted_names_survive_the_parser() {
     assert_eq!(fields[1].file_name.as_deref(), Some("résumé 履歴書.txt"));
     assert_eq!(fields[1].content_type.as_deref(), Some("text/plain"));
     assert_eq!(fields[2].file_name.as_deref(), Some("say \"hi\".bin"));
+    assert_eq!(fields[3].file_name.as_deref(), Some("back\\slash.txt"));
 }
 
 #[tokio::test]
