@@ -739,7 +739,9 @@ impl SessionBuilder {
     /// auth and cookie layers and above the retry layer: the hook sees each redirect hop (and
     /// the answer to an auth challenge) with its `Cookie` and `Authorization` headers in, once
     /// per hop; a retried attempt is the same request again and does not call it again. For a
-    /// layer that sees every attempt, use [`layer`](Self::layer).
+    /// layer that sees every attempt, use [`layer`](Self::layer). The cookies and credentials
+    /// were chosen for the URI before the hook ran: a hook that changes the URI does not change
+    /// them.
     ///
     /// ```
     /// use tower_requests::http::HeaderValue;
@@ -767,8 +769,10 @@ impl SessionBuilder {
     /// It is thin sugar over tower's `map_response`, at the same place in the stack as
     /// [`on_request`](Self::on_request): as in requests, the hook sees the response of each
     /// redirect hop (the 3xx, then the next hop's response) but not the responses of retried
-    /// attempts, only the last attempt's (urllib3 retries inside requests' transport). A call
-    /// that ends in an error (a timeout, retries exhausted) calls it for no response.
+    /// attempts, only the last attempt's (urllib3 retries inside requests' transport). It also
+    /// sees the `401` of an auth challenge that the auth layer answers (Digest), before the
+    /// answer's response. A call that ends in an error (a timeout, retries exhausted) calls it
+    /// for no response.
     ///
     /// ```
     /// use std::sync::atomic::{AtomicUsize, Ordering};

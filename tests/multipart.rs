@@ -295,6 +295,7 @@ async fn a_large_file_is_streamed_with_bounded_memory() {
     if let (Some(before), Some(peak)) = (before, peak_rss_kib()) {
         // Client and server share this process: neither may have held the file.
         let grown_mib = peak.saturating_sub(before) / 1024;
+        eprintln!("peak memory grew by {grown_mib} MiB");
         assert!(
             grown_mib < 64,
             "memory grew by {grown_mib} MiB while uploading {} MiB",
