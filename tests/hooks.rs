@@ -165,3 +165,62 @@ async fn several_hooks_run_in_the_order_added() {
     session.get(srv.url("/b")).send().await.unwrap();
     assert_eq!(*order.lock().unwrap(), ["req 1", "req 2", "resp"]);
 }
+
+/// A token that is refreshed on a 401.
+struct Token(Arc<Mutex<String>>);
+
+impl tower_requests::layers::auth::Auth for Token {
+    async fn authorize(
+        &self,
+        req: &mut tower_requests::http::request::Parts,
+    ) -> Result<(), tower_requests::BoxError> {
+        let value = format!("Bearer {}", self.0.lock().unwrap());
+        req.headers
+            .insert("authorization", HeaderValue::try_from(value)?);
+        Ok(())
+    }
+
+    async fn on_unauthorized(
+        &self,
+        _sent: &tower_requests::http::request::Parts,
+        res: &tower_requests::http::response::Parts,
+    ) -> Result<bool, tower_requests::BoxError> {
+        *self.0.lock().unwrap() = "fresh".into();
+        Ok(res.status == StatusCode::UNAUTHORIZED)
+    }
+}
+
+#[tokio::test]
+async fn hooks_see_an_auth_challenge_and_its_answer() {
+    use tower_requests::http::Method;
+    use tower_requests::mock::{MockResponse, MockTransport};
+    let mock = MockTransport::new().route_fn(Method::GET, "/api", |req| {
+        match req
+            .headers()
+            .get("authorization")
+            .map(|v| v.to_str().unwrap())
+        {
+            Some("Bearer fresh") => MockResponse::ok("data"),
+            _ => MockResponse::new(401),
+        }
+    });
+    let auths = Arc::new(Mutex::new(Vec::new()));
+    let statuses = Arc::new(Mutex::new(Vec::new()));
+    let (a, s) = (auths.clone(), statuses.clone());
+    let session = Session::builder()
+        .mount("", mock)
+        .auth(tower_requests::layers::AuthLayer::custom(Token(Arc::new(
+            Mutex::new("stale".into()),
+        ))))
+        .on_request(move |parts| {
+            let auth = parts.headers["authorization"].to_str().unwrap().to_string();
+            a.lock().unwrap().push(auth);
+        })
+        .on_response(move |parts| s.lock().unwrap().push(parts.status.as_u16()))
+        .build()
+        .unwrap();
+    let resp = session.get("http://api.test/api").send().await.unwrap();
+    assert_eq!(resp.text().await.unwrap(), "data");
+    assert_eq!(*auths.lock().unwrap(), ["Bearer stale", "Bearer fresh"]);
+    assert_eq!(*statuses.lock().unwrap(), [401, 200]);
+}
