@@ -22,8 +22,13 @@ pub(crate) fn is_retry_exhausted(e: &(dyn StdError + 'static)) -> bool {
         .is_some_and(|r| r.kind() == retry::RetryErrorKind::StatusExhausted)
 }
 
-/// A request body that had to be replayed (retry, 307/308) but was a stream.
+/// A request body that had to be replayed (retry, 307/308) but was a stream, or a multipart
+/// part that could not be sent.
 pub(crate) fn is_body(e: &(dyn StdError + 'static)) -> bool {
+    #[cfg(feature = "multipart")]
+    if e.is::<crate::multipart::PartError>() {
+        return true;
+    }
     e.downcast_ref::<retry::RetryError>()
         .is_some_and(|r| r.kind() == retry::RetryErrorKind::BodyNotReplayable)
         || matches!(

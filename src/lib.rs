@@ -21,10 +21,11 @@
 //! | [`FollowRedirectLayer`](layers::FollowRedirectLayer) | requests' redirect policy; each hop goes through the layers below | [`SessionBuilder::max_redirects`], [`SessionBuilder::redirects`] |
 //! | [`AuthLayer`](layers::AuthLayer) | Basic, Bearer, Digest, custom; origin-scoped | [`SessionBuilder::basic_auth`], [`SessionBuilder::auth`] |
 //! | [`CookieLayer`](layers::CookieLayer) | `Cookie` from the jar; every `Set-Cookie` into it | [`SessionBuilder::cookie_jar`], [`Session::cookies`] |
+//! | hooks | your closures on each request and response head (tower's `map_request`/`map_response`): each redirect hop, not each retried attempt | [`SessionBuilder::on_request`], [`SessionBuilder::on_response`] |
 //! | [`RetryLayer`](layers::RetryLayer) | urllib3's `Retry`: backoff, `Retry-After`, status list, budget | [`SessionBuilder::retry`] with [`Retry`] |
 //! | [`TimeoutLayer`](layers::TimeoutLayer) | each attempt: connect + until the response head | [`SessionBuilder::attempt_timeout`] |
 //! | your layers | anything tower | [`SessionBuilder::layer`] |
-//! | mounted transports | another service for a URL prefix (longest wins) | [`SessionBuilder::mount`] |
+//! | mounted transports | another service for a URL prefix (longest wins), e.g. a [`mock::MockTransport`] | [`SessionBuilder::mount`] |
 //! | [`HttpClient`] | hyper-util pooled client, rustls, HTTP/1.1 + HTTP/2, [`Proxy`] | [`SessionBuilder::proxy`], pool and TLS settings |
 //!
 //! ## Cargo features
@@ -41,6 +42,7 @@
 //! | `socks` | no | `socks5://` and `socks5h://` [`Proxy`] URLs |
 //! | `persist` | no | cookie files: JSON and curl's `cookies.txt` ([`layers::cookie`]) |
 //! | `tracing` | no | [`trace`]: a span per call and per attempt |
+//! | `multipart` | no | `multipart::{Form, Part}` and `RequestBuilder::multipart` (`mime_guess`); off by default as in reqwest |
 //!
 //! ## From requests
 //!
@@ -62,6 +64,9 @@
 //! | `s.get(url, allow_redirects=False)`                  | `s.get(url).redirects(false)` (`.max_redirects(n)` per call)|
 //! | `s.get(url, timeout=5)`                              | `s.get(url).attempt_timeout(5 s)` (`.timeout(d)`: whole call)|
 //! | `s.get(url, timeout=(3.05, 27))`                     | session `connect_timeout(3.05 s)` + `.read_timeout(27 s)`   |
+//! | `s.post(url, data={'k': 'v'}, files={'f': open('a.pdf', 'rb')})` | `s.post(url).multipart(Form::new().text("k", "v").file("f", "a.pdf").await?)` (feature `multipart`; streamed from disk) |
+//! | `s.hooks['response'].append(f)`                      | `Session::builder().on_response(f)` (each redirect hop, as requests; `.on_request(f)` too) |
+//! | `requests-mock` / `responses` / a test `HTTPAdapter` | `Session::builder().mount("", MockTransport::new().route(..))`: no server, the session's layers still run |
 //! | `s.cookies.set('k', 'v')`                            | `s.cookies().set("k", "v", &url)?`                          |
 //! | `s.cookies.get_dict()`                               | `s.cookies().get_dict()`                                    |
 //! | `s.cookies.clear('k')` / `s.cookies.clear()`         | `s.cookies().remove("k")` / `s.cookies().clear()`           |
@@ -135,8 +140,12 @@ mod connect;
 mod delivery;
 mod error;
 mod forward;
+mod hooks;
 mod layer_errors;
 mod limit;
+pub mod mock;
+#[cfg(feature = "multipart")]
+pub mod multipart;
 mod proxy;
 mod request;
 mod response;

@@ -258,6 +258,29 @@ impl RequestBuilder {
         })
     }
 
+    /// A `multipart/form-data` body (requests' `files=`), streamed: see [`multipart`](crate::multipart).
+    /// Sets `Content-Type: multipart/form-data; boundary=...` (replacing any Content-Type set
+    /// before, which could not name the form's boundary) and, when every part's length is
+    /// known, `Content-Length`. The form is replayable for retries and 307/308 redirects when
+    /// all its parts are.
+    #[cfg(feature = "multipart")]
+    pub fn multipart(self, form: crate::multipart::Form) -> Self {
+        self.with(|p| {
+            p.headers.insert(CONTENT_TYPE, form.content_type());
+            match form.content_length() {
+                Some(len) => {
+                    p.headers
+                        .insert(http::header::CONTENT_LENGTH, HeaderValue::from(len));
+                }
+                None => {
+                    p.headers.remove(http::header::CONTENT_LENGTH);
+                }
+            }
+            p.body = form.into_body();
+            Ok(())
+        })
+    }
+
     /// The request body.
     pub fn body(self, body: impl Into<Body>) -> Self {
         self.with(|p| {

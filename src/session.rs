@@ -366,6 +366,8 @@ pub struct SessionBuilder {
     layers: Vec<LayerFn>,
     mounts: Vec<(String, BoxService)>,
     body_limit: BodyLimit,
+    request_hooks: Vec<crate::hooks::RequestHook>,
+    response_hooks: Vec<crate::hooks::ResponseHook>,
 }
 
 impl fmt::Debug for SessionBuilder {
@@ -424,6 +426,8 @@ impl SessionBuilder {
             layers: Vec::new(),
             mounts: Vec::new(),
             body_limit: BodyLimit::DEFAULT,
+            request_hooks: Vec::new(),
+            response_hooks: Vec::new(),
         }
     }
 
@@ -719,6 +723,74 @@ impl SessionBuilder {
         self
     }
 
+    /// Call `hook` on each request before it goes out, with its method, URI, headers and
+    /// extensions to read or change (requests has no request hook; this is the counterpart of
+    /// [`on_response`](Self::on_response)). Hooks run in the order they were added.
+    ///
+    /// It is thin sugar over tower's `map_request`, placed in the stack under the redirect,
+    /// auth and cookie layers and above the retry layer: the hook sees each redirect hop (and
+    /// the answer to an auth challenge) with its `Cookie` and `Authorization` headers in, once
+    /// per hop; a retried attempt is the same request again and does not call it again. For a
+    /// layer that sees every attempt, use [`layer`](Self::layer). The cookies and credentials
+    /// were chosen for the URI before the hook ran: a hook that changes the URI does not change
+    /// them.
+    ///
+    /// ```
+    /// use tower_requests::http::HeaderValue;
+    /// use tower_requests::Session;
+    ///
+    /// let session = Session::builder()
+    ///     .on_request(|parts| {
+    ///         parts.headers.insert("x-request-source", HeaderValue::from_static("batch"));
+    ///     })
+    ///     .build()?;
+    /// # let _ = session;
+    /// # Ok::<(), tower_requests::Error>(())
+    /// ```
+    pub fn on_request<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&mut http::request::Parts) + Send + Sync + 'static,
+    {
+        self.request_hooks.push(std::sync::Arc::new(hook));
+        self
+    }
+
+    /// Call `hook` on the head (status, headers, extensions) of each response, requests'
+    /// `hooks={'response': f}`. Hooks run in the order they were added.
+    ///
+    /// It is thin sugar over tower's `map_response`, at the same place in the stack as
+    /// [`on_request`](Self::on_request): as in requests, the hook sees the response of each
+    /// redirect hop (the 3xx, then the next hop's response) but not the responses of retried
+    /// attempts, only the last attempt's (urllib3 retries inside requests' transport). It also
+    /// sees the `401` of an auth challenge that the auth layer answers (Digest), before the
+    /// answer's response. A call that ends in an error (a timeout, retries exhausted) calls it
+    /// for no response.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// use tower_requests::Session;
+    ///
+    /// let server_errors = Arc::new(AtomicUsize::new(0));
+    /// let count = server_errors.clone();
+    /// let session = Session::builder()
+    ///     .on_response(move |head| {
+    ///         if head.status.is_server_error() {
+    ///             count.fetch_add(1, Ordering::Relaxed);
+    ///         }
+    ///     })
+    ///     .build()?;
+    /// # let _ = session;
+    /// # Ok::<(), tower_requests::Error>(())
+    /// ```
+    pub fn on_response<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&http::response::Parts) + Send + Sync + 'static,
+    {
+        self.response_hooks.push(std::sync::Arc::new(hook));
+        self
+    }
+
     /// Send requests whose URL starts with `prefix` (case-insensitive) to `service` instead of
     /// the pooled client; the longest matching prefix wins (requests' `mount`). As in requests,
     /// the mounted service replaces the *transport*: the session's layers (cookies, headers,
@@ -762,6 +834,10 @@ impl SessionBuilder {
             redirect_policy: self.redirect_policy,
             #[cfg(feature = "cookies")]
             jar: self.cookie_store.then(|| jar.clone()),
+            hooks: crate::hooks::Hooks {
+                request: self.request_hooks.into(),
+                response: self.response_hooks.into(),
+            },
         };
         let service = stack.build(base);
         Ok(Session {

@@ -94,6 +94,7 @@ pub(crate) struct Stack {
     pub(crate) redirect_policy: Option<DynPolicy>,
     #[cfg(feature = "cookies")]
     pub(crate) jar: Option<crate::CookieJar>,
+    pub(crate) hooks: crate::hooks::Hooks,
 }
 
 /// A session's redirect policy, set with
@@ -229,6 +230,18 @@ impl Stack {
             None => Either::Right(RequestAttemptTimeout(base)),
         };
         let svc = RetryLayer::new(self.retry).layer(svc);
+        // The hooks: above the retries (they see the request once and the response of its last
+        // attempt) and under the redirects, auth and cookies (they see each redirect hop as it
+        // goes out, Cookie and Authorization in), as requests' response hook does.
+        let svc = if self.hooks.is_empty() {
+            Either::Right(svc)
+        } else {
+            let (req_hooks, resp_hooks) = (self.hooks.clone(), self.hooks);
+            Either::Left(
+                svc.map_request(move |req: Request<Body>| req_hooks.on_request(req))
+                    .map_response(move |resp| resp_hooks.on_response(resp)),
+            )
+        };
         #[cfg(feature = "cookies")]
         let svc = match self.jar {
             Some(jar) => Either::Left(crate::layers::cookie::CookieLayer::new(jar).layer(svc)),

@@ -1,9 +1,10 @@
 //! A request/response body that is cheap to copy when it is buffered.
 //!
 //! [`Body`] is either empty, a buffered [`Bytes`] (cloning it is a reference-count bump, so
-//! retries, redirects and auth challenges can replay it byte for byte) or a stream (which can be
-//! sent once and never replayed). [`ReplayBody`] is the small trait the replaying layers ask of a
-//! body type.
+//! retries, redirects and auth challenges can replay it byte for byte), a stream (which can be
+//! sent once and never replayed) or a replayable stream (made again from its source for each
+//! replay, see [`Body::replayable`]). [`ReplayBody`] is the small trait the replaying layers ask
+//! of a body type.
 
 use std::fmt;
 #[cfg(any(feature = "redirect", feature = "auth", feature = "retry"))]
@@ -18,7 +19,7 @@ use http_body_util::{combinators::UnsyncBoxBody, BodyExt, Empty, Full};
 
 use crate::BoxError;
 
-/// An HTTP body: empty, buffered (replayable) or streaming (sent once).
+/// An HTTP body: empty, buffered (replayable), streaming (sent once) or a replayable stream.
 ///
 /// ```
 /// use tower_requests_layers::Body;
@@ -34,7 +35,12 @@ enum Inner {
     Empty,
     Full(Bytes),
     Streaming(UnsyncBoxBody<Bytes, BoxError>),
+    /// A stream, and how to make it again for a replay.
+    Replayable(UnsyncBoxBody<Bytes, BoxError>, MakeBody),
 }
+
+/// Makes a fresh copy of a replayable stream.
+type MakeBody = std::sync::Arc<dyn Fn() -> UnsyncBoxBody<Bytes, BoxError> + Send + Sync>;
 
 impl Body {
     /// An empty body.
@@ -84,6 +90,35 @@ impl Body {
         }
     }
 
+    /// A streaming body that can be replayed: `make` is called once now and again for each
+    /// copy ([`try_clone`](Body::try_clone)), when a retry or a 307/308 redirect sends the body
+    /// again, and each call must give a body with the same bytes (for example a file opened
+    /// again, or an encoder over buffered parts). Nothing is buffered: a copy that is never
+    /// polled costs only the call to `make`, so a body that opens a resource should open it on
+    /// its first poll.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use tower_requests_layers::Body;
+    /// let body = Body::replayable(|| {
+    ///     let chunks = [Ok::<_, std::io::Error>(Bytes::from_static(b"he")), Ok(Bytes::from_static(b"llo"))];
+    ///     Body::wrap_stream(futures_util::stream::iter(chunks))
+    /// });
+    /// assert!(body.try_clone().is_some());
+    /// assert!(!body.is_streaming());
+    /// ```
+    pub fn replayable<F, B>(make: F) -> Self
+    where
+        F: Fn() -> B + Send + Sync + 'static,
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let make: MakeBody = std::sync::Arc::new(move || make().map_err(Into::into).boxed_unsync());
+        Body {
+            inner: Inner::Replayable(make(), make),
+        }
+    }
+
     /// A streaming body from a stream of byte chunks.
     pub fn wrap_stream<S, T, E>(stream: S) -> Self
     where
@@ -96,7 +131,8 @@ impl Body {
         Body::wrap(http_body_util::StreamBody::new(frames))
     }
 
-    /// A copy of this body: `Some` for empty and buffered bodies, `None` for streams.
+    /// A copy of this body: `Some` for empty, buffered and [replayable](Body::replayable)
+    /// bodies (a fresh stream from the start), `None` for other streams.
     pub fn try_clone(&self) -> Option<Body> {
         match &self.inner {
             Inner::Empty => Some(Body::empty()),
@@ -104,6 +140,9 @@ impl Body {
                 inner: Inner::Full(bytes.clone()),
             }),
             Inner::Streaming(_) => None,
+            Inner::Replayable(_, make) => Some(Body {
+                inner: Inner::Replayable(make(), make.clone()),
+            }),
         }
     }
 
@@ -112,11 +151,12 @@ impl Body {
         match &self.inner {
             Inner::Empty => Some(&[]),
             Inner::Full(bytes) => Some(bytes),
-            Inner::Streaming(_) => None,
+            Inner::Streaming(_) | Inner::Replayable(..) => None,
         }
     }
 
-    /// Whether this body is a stream (and so cannot be replayed).
+    /// Whether this body is a stream that is sent once (and so cannot be replayed); `false` for
+    /// a [replayable](Body::replayable) stream.
     pub fn is_streaming(&self) -> bool {
         matches!(self.inner, Inner::Streaming(_))
     }
@@ -134,6 +174,7 @@ impl fmt::Debug for Body {
             Inner::Empty => f.write_str("Body::Empty"),
             Inner::Full(b) => write!(f, "Body::Full({} bytes)", b.len()),
             Inner::Streaming(_) => f.write_str("Body::Streaming"),
+            Inner::Replayable(..) => f.write_str("Body::Replayable"),
         }
     }
 }
@@ -153,7 +194,7 @@ impl http_body::Body for Body {
                 Inner::Full(bytes) => Poll::Ready(Some(Ok(Frame::data(bytes)))),
                 _ => unreachable!("matched Full above"),
             },
-            Inner::Streaming(body) => Pin::new(body).poll_frame(cx),
+            Inner::Streaming(body) | Inner::Replayable(body, _) => Pin::new(body).poll_frame(cx),
         }
     }
 
@@ -161,7 +202,7 @@ impl http_body::Body for Body {
         match &self.inner {
             Inner::Empty => true,
             Inner::Full(_) => false,
-            Inner::Streaming(body) => body.is_end_stream(),
+            Inner::Streaming(body) | Inner::Replayable(body, _) => body.is_end_stream(),
         }
     }
 
@@ -169,7 +210,7 @@ impl http_body::Body for Body {
         match &self.inner {
             Inner::Empty => SizeHint::with_exact(0),
             Inner::Full(bytes) => SizeHint::with_exact(bytes.len() as u64),
-            Inner::Streaming(body) => body.size_hint(),
+            Inner::Streaming(body) | Inner::Replayable(body, _) => body.size_hint(),
         }
     }
 }
@@ -413,6 +454,23 @@ mod tests {
         assert!(body.try_clone().is_none());
         assert!(body.as_bytes().is_none());
         assert_eq!(&body.collect().await.unwrap().to_bytes()[..], b"abcd");
+    }
+
+    #[tokio::test]
+    async fn replayable_stream_replays_from_its_source() {
+        let made = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = made.clone();
+        let body = Body::replayable(move || {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let chunks: Vec<Result<&'static str, std::io::Error>> = vec![Ok("ab"), Ok("cd")];
+            Body::wrap_stream(futures_util::stream::iter(chunks))
+        });
+        assert!(!body.is_streaming());
+        assert!(body.as_bytes().is_none());
+        let copy = body.try_clone().unwrap();
+        assert_eq!(made.load(std::sync::atomic::Ordering::SeqCst), 2);
+        assert_eq!(&body.collect().await.unwrap().to_bytes()[..], b"abcd");
+        assert_eq!(&copy.collect().await.unwrap().to_bytes()[..], b"abcd");
     }
 
     #[test]

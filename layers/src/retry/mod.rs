@@ -53,7 +53,9 @@
 //! `read`.
 //!
 //! **Bodies.** A request is replayed through [`ReplayBody::try_clone_body`](crate::ReplayBody):
-//! buffered bodies are sent byte-identical on every attempt. A streaming body is sent once; if a
+//! buffered bodies are sent byte-identical on every attempt, and a
+//! [`Body::replayable`](crate::Body::replayable) stream is made again from its source. Any other
+//! streaming body is sent once; if a
 //! retry is then needed, the call fails with a [`RetryError`] of kind
 //! [`BodyNotReplayable`](RetryErrorKind::BodyNotReplayable) whose `source()` is the attempt's
 //! error (an empty body is never sent in its place). The body of a *response* that is retried
