@@ -1,16 +1,16 @@
-//! [`BuildError`]: what the client, TLS and proxy settings say when they cannot be used.
+//! [`BuildError`]: what client, TLS, proxy and multipart settings say when they cannot be used.
 //!
-//! It is their own error, so that the client side of the crate does not depend on the
-//! session's [`Error`](crate::Error); `?` turns it into one
+//! It is their own error, so that the client side of the crate and the multipart encoder do not
+//! depend on the session's [`Error`](crate::Error); `?` turns it into one
 //! ([`Error::is_builder`](crate::Error::is_builder), same message, same source).
 
 use std::fmt;
 
 use crate::BoxError;
 
-/// A client, TLS or proxy setting that cannot be used: an invalid proxy URL (or proxy
-/// environment variable), a certificate or identity that does not parse, TLS settings rustls
-/// rejects.
+/// A setting that cannot be used: an invalid proxy URL (or proxy environment variable), a
+/// certificate or identity that does not parse, TLS settings rustls rejects, a multipart
+/// part's content type that is not a MIME type.
 ///
 /// ```
 /// use tower_requests::{BuildError, Proxy};

@@ -65,7 +65,7 @@ use futures_util::{Stream, StreamExt};
 use http::header::{HeaderName, HeaderValue};
 use http::HeaderMap;
 
-use crate::{Body, BoxError, Error};
+use crate::{Body, BoxError, BuildError};
 
 /// How much of a file is read at a time.
 const CHUNK: usize = 128 * 1024;
@@ -359,13 +359,13 @@ impl Part {
     }
 
     /// The part's Content-Type, checked to be a `type/subtype` media type.
-    pub fn mime_str(mut self, mime: &str) -> Result<Part, Error> {
+    pub fn mime_str(mut self, mime: &str) -> Result<Part, BuildError> {
         let parsed: mime_guess::mime::Mime = mime
             .parse()
-            .map_err(|e| Error::builder_msg(format!("invalid Content-Type {mime:?}: {e}")))?;
+            .map_err(|e| BuildError::msg(format!("invalid Content-Type {mime:?}: {e}")))?;
         self.mime = Some(
             HeaderValue::from_str(parsed.as_ref())
-                .map_err(|e| Error::builder_msg(format!("invalid Content-Type {mime:?}: {e}")))?,
+                .map_err(|e| BuildError::msg(format!("invalid Content-Type {mime:?}: {e}")))?,
         );
         Ok(self)
     }
