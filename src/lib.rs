@@ -138,6 +138,7 @@ mod layer_errors;
 mod limit;
 mod proxy;
 mod request;
+mod resolve;
 mod response;
 mod session;
 mod stack;
