@@ -105,8 +105,10 @@ impl HttpClient {
 ///   preferred, the others are the fallback. Preferred addresses are tried one at a time, in
 ///   order. If the host has addresses of both families and no preferred one has connected
 ///   within **300 ms**, the fallback family is tried too, in parallel (RFC 6555, "happy
-///   eyeballs"); the first connection made wins and the other attempt is dropped. When all
-///   fail, the error is the first one.
+///   eyeballs"), also one address at a time; the first connection made wins and the other
+///   attempt is dropped. If every preferred address fails before the 300 ms, the fallback
+///   starts at once. When all fail, the error is that of the first address tried in the family
+///   that gave up last.
 /// - A [`connect_timeout`](Self::connect_timeout) is shared out evenly between the addresses of
 ///   each family (two addresses get half of it each).
 /// - With a [`local_address`](Self::local_address), only addresses of its family are tried,

@@ -157,6 +157,15 @@ fn read_streams_the_body() {
     let base = serve(app);
     let s = session();
     let mut resp = s.get(format!("{base}/big")).send().unwrap();
+    // Not from inside a runtime: an error, not a panic or a hang.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let err = rt
+        .block_on(async { resp.read(&mut [0u8; 16]) })
+        .unwrap_err();
+    assert!(err.to_string().contains("inside a tokio runtime"), "{err}");
+    drop(rt);
     let mut got = Vec::new();
     resp.read_to_end(&mut got).unwrap();
     assert_eq!(got.len(), expected.len());
