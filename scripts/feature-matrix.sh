@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-facade=(rustls rustls-tls http2 json cookies decompression gzip brotli zstd deflate socks persist cookie-store tracing multipart)
+facade=(rustls rustls-tls http2 json cookies decompression gzip brotli zstd deflate socks persist cookie-store tracing multipart blocking)
 layers=(cookies headers auth retry timeout redirect hyper buffer persist cookie-store tracing)
 
 log=$(mktemp)

@@ -6,17 +6,16 @@
 //! pool (and every idle connection in it) is closed when the last clone is dropped.
 
 use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
-
-use std::sync::Arc;
 
 use http::header::PROXY_AUTHORIZATION;
 use http::{Request, Response, StatusCode};
 #[cfg(feature = "rustls")]
 use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tower::Service;
@@ -27,6 +26,7 @@ use crate::delivery::{IdleCap, IdleOnEnd, TrackedConnector};
 use crate::forward::{ForwardFuture, Forwarder};
 use crate::limit::HostLimit;
 use crate::proxy::{Proxy, ProxyEnv, ProxyRules};
+use crate::resolve::{Overrides, Resolver, TcpConnector};
 #[cfg(feature = "rustls")]
 use crate::tls::{Certificate, Identity, TlsOptions, TlsVersion};
 use crate::{Body, BoxError};
@@ -91,7 +91,28 @@ impl HttpClient {
     }
 }
 
-/// Settings for an [`HttpClient`]; the session builder forwards its pool and TLS settings here.
+/// Settings for an [`HttpClient`]; the session builder forwards its pool, TLS and connection
+/// settings here.
+///
+/// # Connecting: happy eyeballs
+///
+/// What the connector (hyper-util's `HttpConnector`) does with a host's addresses:
+///
+/// - A host that is an IP address is connected to as it is. A host name is looked up with the
+///   system resolver (`getaddrinfo`, on tokio's blocking pool), in the order it answers, unless
+///   [`resolve`](Self::resolve) gave its addresses (then in the order given).
+/// - The addresses are split by family: those of the first address's family (IPv6 or IPv4) are
+///   preferred, the others are the fallback. Preferred addresses are tried one at a time, in
+///   order. If the host has addresses of both families and no preferred one has connected
+///   within **300 ms**, the fallback family is tried too, in parallel (RFC 6555, "happy
+///   eyeballs"), also one address at a time; the first connection made wins and the other
+///   attempt is dropped. If every preferred address fails before the 300 ms, the fallback
+///   starts at once. When all fail, the error is that of the first address tried in the family
+///   that gave up last.
+/// - A [`connect_timeout`](Self::connect_timeout) is shared out evenly between the addresses of
+///   each family (two addresses get half of it each).
+/// - With a [`local_address`](Self::local_address), only addresses of its family are tried,
+///   with no fallback.
 #[derive(Clone, Debug)]
 pub struct HttpClientBuilder {
     #[cfg(feature = "rustls")]
@@ -106,6 +127,9 @@ pub struct HttpClientBuilder {
     proxies: Vec<Proxy>,
     trust_env: bool,
     proxy_env: Option<ProxyEnv>,
+    /// `resolve` entries, checked by `build`.
+    dns_overrides: Vec<(String, Vec<SocketAddr>)>,
+    local_address: Option<IpAddr>,
 }
 
 impl Default for HttpClientBuilder {
@@ -123,6 +147,8 @@ impl Default for HttpClientBuilder {
             proxies: Vec::new(),
             trust_env: true,
             proxy_env: None,
+            dns_overrides: Vec::new(),
+            local_address: None,
         }
     }
 }
@@ -249,15 +275,59 @@ impl HttpClientBuilder {
         self
     }
 
-    /// Build the client. Fails on an invalid TLS configuration, and on a proxy variable of the
-    /// environment that is set but unusable (the error names it).
+    /// Connect to `addr` instead of looking `host` up (curl's `--resolve`, reqwest's
+    /// `resolve`). `host` is a host name as written in URLs (any case, IDNA allowed; not an IP
+    /// address, which is never looked up); a later call for the same host replaces the earlier
+    /// one.
+    ///
+    /// **The port:** a port written in the URL always wins; otherwise the port of `addr`, unless
+    /// it is `0`, which means the scheme's default (80 or 443). (As in reqwest. A URL that spells
+    /// out its scheme's default port, `http://host:80/`, counts as having none: URLs drop it.)
+    ///
+    /// **What it applies to:** the host a TCP connection is opened to. Through an http(s) proxy
+    /// that is the proxy's host (the proxy resolves the target, so an override for the target
+    /// does not apply); through a `socks5://` proxy, which resolves the target here, the
+    /// override applies to the target too; a `socks5h://` proxy resolves the target itself.
+    ///
+    /// **TLS:** the server name sent (SNI) and checked against the certificate stays the URL's
+    /// host, not the address: `https://api.example.test/` resolved to `127.0.0.1` still needs a
+    /// certificate for `api.example.test`.
+    ///
+    /// An empty host, an IP address, or a host name with a port or invalid characters makes
+    /// [`build`](Self::build) fail with a [`BuildError`].
+    pub fn resolve(self, host: &str, addr: SocketAddr) -> Self {
+        self.resolve_to_addrs(host, &[addr])
+    }
+
+    /// Like [`resolve`](Self::resolve), with several addresses, tried as the system resolver's
+    /// answers are (see [happy eyeballs](Self#connecting-happy-eyeballs)). No address at all
+    /// makes [`build`](Self::build) fail.
+    pub fn resolve_to_addrs(mut self, host: &str, addrs: &[SocketAddr]) -> Self {
+        self.dns_overrides.push((host.to_string(), addrs.to_vec()));
+        self
+    }
+
+    /// Bind each outgoing connection to this local address (the port is chosen by the system),
+    /// to pick the interface or source address connections leave from. Only addresses of the
+    /// same family as `addr` are then tried: with an IPv4 address, a host that resolves to
+    /// IPv6 addresses only cannot be reached. `None` (the default) leaves it to the system.
+    pub fn local_address(mut self, addr: impl Into<Option<IpAddr>>) -> Self {
+        self.local_address = addr.into();
+        self
+    }
+
+    /// Build the client. Fails on an invalid TLS configuration, an invalid
+    /// [`resolve`](Self::resolve) entry, and on a proxy variable of the environment that is set
+    /// but unusable (the error names it).
     pub fn build(self) -> Result<HttpClient, BuildError> {
         #[cfg(feature = "rustls")]
         let tls = self.tls.client_config()?;
-        let mut http = HttpConnector::new();
+        let overrides = Overrides::new(&self.dns_overrides)?;
+        let mut http = TcpConnector::new_with_resolver(Resolver::new(overrides.clone()));
         http.enforce_http(false);
         http.set_nodelay(self.nodelay);
         http.set_connect_timeout(self.connect_timeout);
+        http.set_local_address(self.local_address);
         let env = if self.trust_env {
             Some(self.proxy_env.unwrap_or_else(ProxyEnv::from_process))
         } else {
@@ -276,7 +346,7 @@ impl HttpClientBuilder {
             self.pool_idle_timeout,
             limit.clone(),
         );
-        let connector = connect::Connector::new(http, proxies.clone(), proxy_tls);
+        let connector = connect::Connector::new(http, proxies.clone(), proxy_tls, overrides);
         #[cfg(feature = "rustls")]
         let connector = HttpsConnector::from((connector, tls));
         let idle_cap =

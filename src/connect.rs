@@ -14,7 +14,7 @@ use std::task::{Context, Poll};
 
 use http::{HeaderValue, StatusCode, Uri};
 use hyper::rt::{Read, ReadBufCursor, Write};
-use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
+use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::rt::TokioIo;
 #[cfg(feature = "rustls")]
 use rustls::pki_types::ServerName;
@@ -25,6 +25,7 @@ use tokio::net::TcpStream;
 use tower::Service;
 
 use crate::proxy::ProxyRules;
+use crate::resolve::{Overrides, TcpConnector};
 use crate::BoxError;
 
 /// A proxy refused or failed: its status (when it answered) and what happened.
@@ -89,19 +90,28 @@ impl std::error::Error for ProxyError {
 /// Connects to targets, through a proxy where the rules say so.
 #[derive(Clone)]
 pub(crate) struct Connector {
-    http: HttpConnector,
+    http: TcpConnector,
     rules: Arc<ProxyRules>,
     /// TLS for `https://` proxies (HTTP/1.1 only: CONNECT and forwarding are HTTP/1.1).
     proxy_tls: ProxyTls,
+    /// The resolver's overrides, for `socks5://` proxies, which resolve the target here but
+    /// not through `http`'s resolver.
+    overrides: Overrides,
 }
 
 impl Connector {
     /// Without a TLS feature (`proxy_tls` is `()`), `https://` targets and proxies are refused.
-    pub(crate) fn new(http: HttpConnector, rules: Arc<ProxyRules>, proxy_tls: ProxyTls) -> Self {
+    pub(crate) fn new(
+        http: TcpConnector,
+        rules: Arc<ProxyRules>,
+        proxy_tls: ProxyTls,
+        overrides: Overrides,
+    ) -> Self {
         Connector {
             http,
             rules,
             proxy_tls,
+            overrides,
         }
     }
 }
@@ -152,7 +162,7 @@ impl Service<Uri> for Connector {
         };
         let proxy_uri = proxy.uri().clone();
         match proxy_uri.scheme_str() {
-            Some("socks5") | Some("socks5h") => socks(http, proxy, dst),
+            Some("socks5") | Some("socks5h") => socks(http, proxy, dst, &self.overrides),
             _ => {
                 #[allow(clippy::clone_on_copy, clippy::let_unit_value)]
                 let tls = self.proxy_tls.clone();
@@ -179,7 +189,7 @@ fn no_tls() -> io::Error {
 }
 
 pub(crate) async fn connect_proxy(
-    http: &mut HttpConnector,
+    http: &mut TcpConnector,
     proxy: &Uri,
     tls: ProxyTls,
 ) -> Result<Stream, BoxError> {
@@ -282,9 +292,10 @@ async fn tunnel(
 
 #[cfg(feature = "socks")]
 fn socks(
-    http: HttpConnector,
+    http: TcpConnector,
     proxy: hyper_util::client::proxy::matcher::Intercept,
     dst: Uri,
+    overrides: &Overrides,
 ) -> ConnectFuture {
     use hyper_util::client::legacy::connect::proxy::SocksV5;
     let uri = proxy.uri();
@@ -295,6 +306,7 @@ fn socks(
     if let Some((user, pass)) = proxy.raw_auth() {
         connector = connector.with_auth(user.to_string(), pass.to_string());
     }
+    let explicit_port = dst.port_u16().is_some();
     // hyper-util's SOCKS connector defaults a port-less target to 443 even for http: make the
     // port explicit.
     let default = if dst.scheme_str() == Some("https") {
@@ -302,7 +314,15 @@ fn socks(
     } else {
         80
     };
-    let dst = with_default_port(&dst, default);
+    let mut dst = with_default_port(&dst, default);
+    if local_dns {
+        // hyper-util's SOCKS connector looks the target up with the system resolver, not ours:
+        // an override is applied here, by giving the connector the address (with the port
+        // rule of the direct path: the URL's port, else the override's, else the default).
+        if let Some(uri) = overridden(&dst, explicit_port, overrides) {
+            dst = uri;
+        }
+    }
     Box::pin(async move {
         let tcp = connector
             .call(dst)
@@ -314,12 +334,26 @@ fn socks(
 
 #[cfg(not(feature = "socks"))]
 fn socks(
-    _http: HttpConnector,
+    _http: TcpConnector,
     _proxy: hyper_util::client::proxy::matcher::Intercept,
     _dst: Uri,
+    _overrides: &Overrides,
 ) -> ConnectFuture {
     // Proxy URLs are validated when built: socks schemes are refused without the feature.
     Box::pin(async { Err(ProxyError::new("SOCKS proxies need the `socks` feature").into()) })
+}
+
+/// `dst` with its host replaced by the first address overriding it, if there is one.
+#[cfg(feature = "socks")]
+fn overridden(dst: &Uri, explicit_port: bool, overrides: &Overrides) -> Option<Uri> {
+    let addr = *overrides.get(dst.host()?)?.first()?;
+    let port = match (explicit_port, addr.port()) {
+        (false, port) if port != 0 => port,
+        _ => dst.port_u16()?,
+    };
+    let scheme = dst.scheme_str().unwrap_or("http");
+    let target = std::net::SocketAddr::new(addr.ip(), port);
+    format!("{scheme}://{target}/").parse().ok()
 }
 
 #[cfg(feature = "socks")]

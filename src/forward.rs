@@ -19,13 +19,13 @@ use http::header::HOST;
 use http::{HeaderValue, Request, Response, Uri};
 use hyper::body::Incoming;
 use hyper::client::conn::http1::SendRequest;
-use hyper_util::client::legacy::connect::HttpConnector;
 use tokio::sync::{Notify, OwnedSemaphorePermit};
 
 use crate::connect::{self, ProxyError, ProxyTls};
 use crate::delivery::{self, Probe};
 use crate::layers::{Delivery, DeliveryError};
 use crate::limit::HostLimit;
+use crate::resolve::TcpConnector;
 use crate::{Body, BoxError};
 
 pub(crate) type ForwardFuture =
@@ -44,7 +44,7 @@ impl std::fmt::Debug for Forwarder {
 }
 
 struct Shared {
-    http: HttpConnector,
+    http: TcpConnector,
     tls: ProxyTls,
     max_idle: usize,
     idle_timeout: Option<Duration>,
@@ -63,7 +63,7 @@ struct Idle {
 
 impl Forwarder {
     pub(crate) fn new(
-        http: HttpConnector,
+        http: TcpConnector,
         tls: ProxyTls,
         max_idle: usize,
         idle_timeout: Option<Duration>,

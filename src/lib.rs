@@ -43,6 +43,7 @@
 //! | `persist` | no | cookie files: JSON and curl's `cookies.txt` ([`layers::cookie`]) |
 //! | `tracing` | no | [`trace`]: a span per call and per attempt |
 //! | `multipart` | no | `multipart::{Form, Part}` and `RequestBuilder::multipart` (`mime_guess`); off by default as in reqwest |
+//! | `blocking` | no | `blocking`: the same session for synchronous code, its runtime on a thread of its own |
 //!
 //! ## From requests
 //!
@@ -81,6 +82,9 @@
 //! | `except requests.ConnectionError` after the request was sent | `Err(e) if e.is_request()`: it may have been processed, and was not resent |
 //! | `except urllib3.exceptions.MaxRetryError` (`RetryError`) | `Err(e) if e.is_retry_exhausted()`                      |
 //! | `with requests.Session() as s:`                      | a scope: dropping the last clone closes the pool            |
+//! | a synchronous script: `r = s.get(url); r.text`       | `blocking::Session` (feature `blocking`): `s.get(url).send()?.text()?`, from a plain `fn main()` |
+//! | `curl --resolve host:443:10.0.0.7` (requests: a custom adapter) | `.resolve("host", "10.0.0.7:0".parse()?)`: the URL's port wins, port `0` means the scheme's |
+//! | requests_toolbelt's `SourceAddressAdapter('10.0.0.5')` | `.local_address(ip)`                                      |
 //!
 //! One row differs: with `HTTPDigestAuth`, requests puts the first `401` of the Digest round trip
 //! in `r.history`; [`Response::history`] lists redirect hops only (the challenge is answered inside
@@ -104,6 +108,8 @@
 //! | `resp.status()`, `resp.url()`, `resp.text().await?`  | the same names; plus `resp.history()`, `resp.cookies()`     |
 //! | `resp.error_for_status()?`                           | `resp.error_for_status()?`                                  |
 //! | `e.is_timeout()`, `e.is_connect()`, `e.is_status()`  | the same, plus `e.is_retry_exhausted()`                     |
+//! | `reqwest::blocking::Client` (panics inside a runtime) | `blocking::Session` (feature `blocking`; an error inside a runtime) |
+//! | `.resolve(domain, addr)` / `.local_address(ip)`      | the same names, the same port rule                          |
 //!
 //! ## Assemble your own
 //!
@@ -133,6 +139,8 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "blocking")]
+pub mod blocking;
 mod boxed;
 mod build_error;
 mod client;
@@ -148,6 +156,7 @@ pub mod mock;
 pub mod multipart;
 mod proxy;
 mod request;
+mod resolve;
 mod response;
 mod session;
 mod stack;

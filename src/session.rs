@@ -653,6 +653,51 @@ impl SessionBuilder {
         self
     }
 
+    /// Connect to `addr` instead of looking `host` up: a DNS override per host, as curl's
+    /// `--resolve` and reqwest's `resolve`. A port in the URL wins over the port of `addr`;
+    /// port `0` means the scheme's default. Through an http(s) proxy the override applies to
+    /// the proxy's host, not the target's; the TLS server name stays the URL's host. An empty
+    /// host or an IP address makes [`build`](Self::build) fail with [`Error::is_builder`]. See
+    /// [`HttpClientBuilder::resolve`] for the details.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    /// # use axum::{http::HeaderMap, routing::get, Router};
+    /// # let app = Router::new().route("/", get(|h: HeaderMap| async move {
+    /// #     h["host"].to_str().unwrap().to_string()
+    /// # }));
+    /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let addr = listener.local_addr()?;
+    /// # tokio::spawn(async move { axum::serve(listener, app).await });
+    /// use tower_requests::Session;
+    ///
+    /// // `addr` is a test server's address, 127.0.0.1:<port>.
+    /// let session = Session::builder().resolve("api.example.test", addr).build()?;
+    /// let seen = session.get("http://api.example.test/").send().await?.text().await?;
+    /// assert_eq!(seen, "api.example.test"); // the Host header is the URL's
+    /// # Ok(()) }
+    /// ```
+    pub fn resolve(mut self, host: &str, addr: std::net::SocketAddr) -> Self {
+        self.client = self.client.resolve(host, addr);
+        self
+    }
+
+    /// Like [`resolve`](Self::resolve), with several addresses; see
+    /// [`HttpClientBuilder::resolve_to_addrs`].
+    pub fn resolve_to_addrs(mut self, host: &str, addrs: &[std::net::SocketAddr]) -> Self {
+        self.client = self.client.resolve_to_addrs(host, addrs);
+        self
+    }
+
+    /// Bind outgoing connections to this local address (only addresses of its family are then
+    /// tried); see [`HttpClientBuilder::local_address`], and its type's docs for how several
+    /// addresses of a host are tried (happy eyeballs).
+    pub fn local_address(mut self, addr: impl Into<Option<std::net::IpAddr>>) -> Self {
+        self.client = self.client.local_address(addr);
+        self
+    }
+
     /// Only HTTP/1.1, also over TLS.
     pub fn http1_only(mut self) -> Self {
         self.client = self.client.http1_only();

@@ -48,3 +48,9 @@ async fn session_isolation() {
 async fn error_handling() {
     article::errors::run(&Demo::start().await).await.unwrap();
 }
+
+#[cfg(feature = "blocking")]
+#[test]
+fn basic_session_usage_blocking() {
+    article::blocking::run(&Demo::start_on_thread()).unwrap();
+}

@@ -7,7 +7,7 @@ use std::fs;
 use std::path::Path;
 
 /// The modules that make up the client: they may use each other, never what is built on them.
-const CLIENT_SIDE: [&str; 8] = [
+const CLIENT_SIDE: [&str; 9] = [
     "build_error",
     "client",
     "connect",
@@ -15,6 +15,7 @@ const CLIENT_SIDE: [&str; 8] = [
     "forward",
     "limit",
     "proxy",
+    "resolve",
     "tls",
 ];
 /// What the client side must not reach.

@@ -498,6 +498,31 @@ async fn socks5h_resolves_at_the_proxy_socks5_resolves_locally() {
     assert_eq!(seen[1].1, "127.0.0.1");
 }
 
+#[cfg(feature = "socks")]
+#[tokio::test]
+async fn socks5_resolves_overridden_names_with_the_override() {
+    let (_log, router) = recording_target();
+    let target = TestServer::http(router).await;
+    let (socks, seen) = recording_socks5().await;
+    let session = session_with(Proxy::all(format!("socks5://{socks}")).unwrap())
+        .resolve("api.example.test", target.addr)
+        .build()
+        .unwrap();
+    // No port in the URL: the override's port, as without a proxy.
+    let resp = session
+        .get("http://api.example.test/")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(
+        seen,
+        [(1, "127.0.0.1".to_string())],
+        "an address, not the name"
+    );
+}
+
 // ---- TLS ----
 
 struct Pki {

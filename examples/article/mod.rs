@@ -4,6 +4,8 @@
 //! `tests/examples.rs` runs them as tests.
 #![allow(dead_code)]
 
+#[cfg(feature = "blocking")]
+pub mod blocking;
 pub mod context;
 pub mod cookies;
 pub mod defaults;

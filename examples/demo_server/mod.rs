@@ -93,6 +93,23 @@ impl Demo {
         }
     }
 
+    /// Start the server on a thread of its own running its own runtime, for synchronous
+    /// programs (the blocking examples): it serves until the process ends.
+    pub fn start_on_thread() -> Demo {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("demo server runtime");
+            rt.block_on(async move {
+                let _ = tx.send(Demo::start().await);
+                std::future::pending::<()>().await
+            });
+        });
+        rx.recv().expect("the demo server started")
+    }
+
     /// `http://127.0.0.1:port{path}`
     pub fn http_url(&self, path: &str) -> String {
         format!("http://{}{}", self.http, path)
