@@ -401,19 +401,29 @@ impl HttpClient {
                         .entry(PROXY_AUTHORIZATION)
                         .or_insert_with(|| auth.clone());
                 }
+                let connect_timeout = req
+                    .extensions()
+                    .get::<crate::layers::ext::ConnectTimeout>()
+                    .map(|t| t.0);
                 return ResponseFuture {
                     inner: Inner::Forwarded {
                         fut: self.forward.send(proxy.uri().clone(), req),
+                        connect_timeout,
                     },
                 };
             }
             // Tunnelled (CONNECT or SOCKS): the target would read this header.
             req.headers_mut().remove(PROXY_AUTHORIZATION);
         }
+        let connect_timeout = req
+            .extensions()
+            .get::<crate::layers::ext::ConnectTimeout>()
+            .map(|t| t.0);
         ResponseFuture {
             inner: Inner::Pooled {
                 fut: self.inner.request(req),
                 idle_cap: self.idle_cap,
+                connect_timeout,
             },
         }
     }
@@ -434,9 +444,12 @@ pin_project_lite::pin_project! {
             #[pin]
             fut: hyper_util::client::legacy::ResponseFuture,
             idle_cap: bool,
+            // The request's own connect limit, seen by the connectors while this is polled.
+            connect_timeout: Option<Duration>,
         },
         Forwarded {
             fut: ForwardFuture,
+            connect_timeout: Option<Duration>,
         },
     }
 }
@@ -446,13 +459,20 @@ impl Future for ResponseFuture {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().inner.project() {
-            InnerProj::Pooled { fut, idle_cap } => match fut.poll(cx) {
+            InnerProj::Pooled {
+                fut,
+                idle_cap,
+                connect_timeout,
+            } => match connect::polled_with(*connect_timeout, || fut.poll(cx)) {
                 Poll::Ready(Ok(resp)) if *idle_cap => Poll::Ready(Ok(IdleOnEnd::response(resp))),
                 Poll::Ready(Ok(resp)) => Poll::Ready(Ok(resp.map(Body::wrap))),
                 Poll::Ready(Err(e)) => Poll::Ready(Err(crate::delivery::tag(e))),
                 Poll::Pending => Poll::Pending,
             },
-            InnerProj::Forwarded { fut } => match fut.as_mut().poll(cx) {
+            InnerProj::Forwarded {
+                fut,
+                connect_timeout,
+            } => match connect::polled_with(*connect_timeout, || fut.as_mut().poll(cx)) {
                 Poll::Ready(Ok(resp))
                     if resp.status() == StatusCode::PROXY_AUTHENTICATION_REQUIRED =>
                 {

@@ -11,6 +11,7 @@ use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use http::{HeaderValue, StatusCode, Uri};
 use hyper::rt::{Read, ReadBufCursor, Write};
@@ -113,6 +114,46 @@ impl Connector {
             proxy_tls,
             overrides,
         }
+    }
+}
+
+tokio::task_local! {
+    /// The connect limit of the request whose future is being polled (its
+    /// `RequestBuilder::connect_timeout`).
+    static CONNECT_LIMIT: Duration;
+}
+
+/// Runs `poll` (one poll of a request's future) with the request's connect limit visible to
+/// the connectors it calls: hyper-util's client asks its connector for a connection while the
+/// request's future is polled, and a connector has no other way to see the request.
+pub(crate) fn polled_with<R>(limit: Option<Duration>, poll: impl FnOnce() -> R) -> R {
+    match limit {
+        Some(limit) => CONNECT_LIMIT.sync_scope(limit, poll),
+        None => poll(),
+    }
+}
+
+/// The connect limit of the request being polled, if it set one (read when a connection is
+/// asked for: the connection may finish in the background after the request went elsewhere).
+pub(crate) fn connect_limit() -> Option<Duration> {
+    CONNECT_LIMIT.try_with(|limit| *limit).ok()
+}
+
+/// `connecting`, failed with a timed-out I/O error once `limit` has passed.
+pub(crate) async fn within<T, E: Into<BoxError>>(
+    limit: Option<Duration>,
+    connecting: impl Future<Output = Result<T, E>>,
+) -> Result<T, BoxError> {
+    let Some(limit) = limit else {
+        return connecting.await.map_err(Into::into);
+    };
+    match tokio::time::timeout(limit, connecting).await {
+        Ok(done) => done.map_err(Into::into),
+        Err(_) => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("connect timed out after {limit:?} (the request's connect_timeout)"),
+        )
+        .into()),
     }
 }
 

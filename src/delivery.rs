@@ -221,17 +221,19 @@ where
 
     fn call(&mut self, dst: Uri) -> Self::Future {
         let cap = self.idle_cap.clone();
+        let within = crate::connect::connect_limit();
         let Some(limit) = self.limit.clone() else {
             let connecting = self.inner.call(dst);
             return Box::pin(async move {
-                let io = connecting.await.map_err(Into::into)?;
+                let io = crate::connect::within(within, connecting).await?;
                 Ok(Tracked::wrap(io, None, cap))
             });
         };
         let mut inner = self.inner.clone();
         Box::pin(async move {
+            // Waiting for a slot under `pool_max_per_host` is not connecting.
             let permit = limit.acquire(&dst).await;
-            let io = inner.call(dst).await.map_err(Into::into)?;
+            let io = crate::connect::within(within, inner.call(dst)).await?;
             Ok(Tracked::wrap(io, Some(permit), cap))
         })
     }

@@ -170,7 +170,11 @@ impl Shared {
     ) -> Result<(SendRequest<Body>, Probe), BoxError> {
         let mut http = self.http.clone();
         #[allow(clippy::clone_on_copy, clippy::unit_arg)]
-        let stream = connect::connect_proxy(&mut http, proxy, self.tls.clone()).await?;
+        let stream = connect::within(
+            connect::connect_limit(),
+            connect::connect_proxy(&mut http, proxy, self.tls.clone()),
+        )
+        .await?;
         let (io, probe) = delivery::track(hyper_util::rt::TokioIo::new(stream), permit);
         let (sender, conn) = hyper::client::conn::http1::handshake(io)
             .await

@@ -64,7 +64,7 @@
 //! | `s.max_redirects = 5`                                | `Session::builder().max_redirects(5)`                       |
 //! | `s.get(url, allow_redirects=False)`                  | `s.get(url).redirects(false)` (`.max_redirects(n)` per call)|
 //! | `s.get(url, timeout=5)`                              | `s.get(url).attempt_timeout(5 s)` (`.timeout(d)`: whole call)|
-//! | `s.get(url, timeout=(3.05, 27))`                     | session `connect_timeout(3.05 s)` + `.read_timeout(27 s)`   |
+//! | `s.get(url, timeout=(3.05, 27))`                     | `.connect_timeout(3.05 s).read_timeout(27 s)`               |
 //! | `s.post(url, data={'k': 'v'}, files={'f': open('a.pdf', 'rb')})` | `s.post(url).multipart(Form::new().text("k", "v").file("f", "a.pdf").await?)` (feature `multipart`; streamed from disk) |
 //! | `s.hooks['response'].append(f)`                      | `Session::builder().on_response(f)` (each redirect hop, as requests; `.on_request(f)` too) |
 //! | `requests-mock` / `responses` / a test `HTTPAdapter` | `Session::builder().mount("", MockTransport::new().route(..))`: no server, the session's layers still run |

@@ -339,13 +339,29 @@ impl RequestBuilder {
 
     /// The longest silence for this request: waiting for the response head (when no
     /// [`attempt_timeout`](Self::attempt_timeout) is set) and between reads of the body. requests'
-    /// `timeout=(3.05, 27)` is the session's `connect_timeout(3.05 s)` plus
-    /// `.read_timeout(27 s)` (the pool's connector sees no request, so the connect limit is the
-    /// session's).
+    /// `timeout=(3.05, 27)` is `.connect_timeout(3.05 s).read_timeout(27 s)`.
     pub fn read_timeout(self, timeout: Duration) -> Self {
         self.with(move |p| {
             p.extensions
                 .insert(crate::layers::ext::ReadTimeout(timeout));
+            Ok(())
+        })
+    }
+
+    /// The longest this request may wait for a new connection to be made (name lookup, TCP,
+    /// TLS, a proxy's tunnel), on each attempt that needs one; a pooled connection needs none.
+    /// The connect part of requests' `timeout=(3.05, 27)`: `.connect_timeout(3.05 s)
+    /// .read_timeout(27 s)`. With the session's own
+    /// [`connect_timeout`](crate::SessionBuilder::connect_timeout) also set, the shorter of the
+    /// two ends the wait (the session's is shared out between a host's addresses). Running out
+    /// is an error that is both [`Error::is_connect`] and [`Error::is_timeout`]: nothing was
+    /// sent, so it is retried as a connection error. Transports mounted with
+    /// [`SessionBuilder::mount`](crate::SessionBuilder::mount) are not connected by this crate
+    /// and do not see it.
+    pub fn connect_timeout(self, timeout: Duration) -> Self {
+        self.with(move |p| {
+            p.extensions
+                .insert(crate::layers::ext::ConnectTimeout(timeout));
             Ok(())
         })
     }

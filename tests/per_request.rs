@@ -183,3 +183,66 @@ async fn read_timeout_per_request_cuts_a_stalled_body() {
     let resp = s.get(server.url("/slow-body")).send().await.unwrap();
     assert_eq!(resp.text().await.unwrap(), "ab");
 }
+
+/// A listener that never accepts, its accept queue filled: further SYNs go unanswered, so a
+/// connection to it can only time out.
+async fn unanswered_listener() -> (tokio::net::TcpListener, Vec<tokio::net::TcpStream>) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(1).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut fillers = Vec::new();
+    for _ in 0..16 {
+        match tokio::time::timeout(
+            std::time::Duration::from_millis(200),
+            tokio::net::TcpStream::connect(addr),
+        )
+        .await
+        {
+            Ok(Ok(s)) => fillers.push(s),
+            _ => break,
+        }
+    }
+    (listener, fillers)
+}
+
+#[tokio::test]
+async fn a_request_connect_timeout_bounds_a_new_connection_only() {
+    use std::time::Duration;
+    let (listener, _fillers) = unanswered_listener().await;
+    let addr = listener.local_addr().unwrap();
+    // No timeout of the session's own: without the request's, this would wait for the
+    // system's connect timeout (minutes); the outer limit fails the test instead.
+    let s = session().build().unwrap();
+    let err = tokio::time::timeout(
+        Duration::from_secs(20),
+        s.get(format!("http://{addr}/"))
+            .connect_timeout(Duration::from_millis(300))
+            .send(),
+    )
+    .await
+    .expect("the request's connect_timeout ends the wait")
+    .unwrap_err();
+    assert!(err.is_connect(), "{err:?}");
+    assert!(err.is_timeout(), "{err:?}");
+    assert!(format!("{err:#}").contains("connect timed out"), "{err:#}");
+
+    // A pooled connection needs no connecting: the tiniest limit does not matter then.
+    let server = chain_server().await;
+    let text = s.get(server.url("/r/0")).send().await.unwrap().text().await;
+    assert_eq!(text.unwrap(), "end");
+    tokio::time::sleep(Duration::from_millis(50)).await; // back in the pool
+    let resp = s
+        .get(server.url("/r/0"))
+        .connect_timeout(Duration::from_nanos(1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.text().await.unwrap(), "end");
+    assert_eq!(
+        server.accepts(),
+        1,
+        "the second request reused the connection"
+    );
+    drop(listener);
+}

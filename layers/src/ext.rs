@@ -119,6 +119,13 @@ pub enum Redirects {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct AttemptTimeout(pub Duration);
 
+/// Request extension: this call's limit on making a connection (name lookup, TCP, TLS, a
+/// proxy's tunnel), when one has to be made; a pooled connection needs none. The connect part
+/// of requests' `timeout=(connect, read)`. Honoured by tower-requests' `HttpClient`, together
+/// with its own `connect_timeout` when it has one (the shorter ends the wait).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ConnectTimeout(pub Duration);
+
 /// Request extension: this call's read limit, the longest silence while waiting for the
 /// response head (unless an [`AttemptTimeout`] is set) and between reads of the body, replacing
 /// the [`TimeoutLayer`](crate::timeout::TimeoutLayer)'s own. The read part of requests'

@@ -123,6 +123,8 @@ impl RequestBuilder {
         fn attempt_timeout(timeout: Duration);
         /// The longest silence (see [`crate::RequestBuilder::read_timeout`]).
         fn read_timeout(timeout: Duration);
+        /// A limit on making a new connection (see [`crate::RequestBuilder::connect_timeout`]).
+        fn connect_timeout(timeout: Duration);
     }
 
     /// The `http::Request` this builder makes (see [`crate::RequestBuilder::build`]).
