@@ -184,32 +184,10 @@ async fn read_timeout_per_request_cuts_a_stalled_body() {
     assert_eq!(resp.text().await.unwrap(), "ab");
 }
 
-/// A listener that never accepts, its accept queue filled: further SYNs go unanswered, so a
-/// connection to it can only time out.
-async fn unanswered_listener() -> (tokio::net::TcpListener, Vec<tokio::net::TcpStream>) {
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let listener = socket.listen(1).unwrap();
-    let addr = listener.local_addr().unwrap();
-    let mut fillers = Vec::new();
-    for _ in 0..16 {
-        match tokio::time::timeout(
-            std::time::Duration::from_millis(200),
-            tokio::net::TcpStream::connect(addr),
-        )
-        .await
-        {
-            Ok(Ok(s)) => fillers.push(s),
-            _ => break,
-        }
-    }
-    (listener, fillers)
-}
-
 #[tokio::test]
 async fn a_request_connect_timeout_bounds_a_new_connection_only() {
     use std::time::Duration;
-    let (listener, _fillers) = unanswered_listener().await;
+    let (listener, _fillers) = support::unanswered_listener().await;
     let addr = listener.local_addr().unwrap();
     // No timeout of the session's own: without the request's, this would wait for the
     // system's connect timeout (minutes); the outer limit fails the test instead.

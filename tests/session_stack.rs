@@ -326,23 +326,8 @@ async fn timeouts_total_attempt_per_request_and_body() {
 
 #[tokio::test]
 async fn connect_timeout_against_a_full_backlog() {
-    // A listener that never accepts, with its accept queue filled: further SYNs go unanswered.
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let listener = socket.listen(1).unwrap();
+    let (listener, _fillers) = support::unanswered_listener().await;
     let addr = listener.local_addr().unwrap();
-    let mut fillers = Vec::new();
-    for _ in 0..16 {
-        match tokio::time::timeout(
-            Duration::from_millis(200),
-            tokio::net::TcpStream::connect(addr),
-        )
-        .await
-        {
-            Ok(Ok(s)) => fillers.push(s),
-            _ => break,
-        }
-    }
     let session = Session::builder()
         .connect_timeout(Duration::from_millis(300))
         .build()

@@ -184,3 +184,25 @@ impl Seen {
 pub async fn echo(req: tower_requests::RequestBuilder) -> Seen {
     req.send().await.unwrap().json().await.unwrap()
 }
+
+/// A listener that never accepts, its accept queue filled: further SYNs go unanswered, so a
+/// connection to it can only time out.
+pub async fn unanswered_listener() -> (tokio::net::TcpListener, Vec<tokio::net::TcpStream>) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(1).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut fillers = Vec::new();
+    for _ in 0..16 {
+        match tokio::time::timeout(
+            std::time::Duration::from_millis(200),
+            tokio::net::TcpStream::connect(addr),
+        )
+        .await
+        {
+            Ok(Ok(s)) => fillers.push(s),
+            _ => break,
+        }
+    }
+    (listener, fillers)
+}

@@ -111,25 +111,22 @@ impl<'a> Attempt<'a> {
     /// Whether [`location`](Self::location) has the same scheme, host and port as
     /// [`previous`](Self::previous) (default ports made explicit, case-insensitive).
     pub fn is_same_origin(&self) -> bool {
-        match (
-            OriginRef::from_uri(self.previous),
-            OriginRef::from_uri(self.location),
-        ) {
-            (Some(a), Some(b)) => a.is_same(&b),
-            _ => false,
-        }
+        self.origins().is_some_and(|(from, to)| from.is_same(&to))
     }
 
     /// requests' rule for credentials (`should_strip_auth`): they may go along when the origin
     /// stays the same, or on an `http` → `https` upgrade of the same host on the default ports.
     pub fn credentials_allowed(&self) -> bool {
-        match (
-            OriginRef::from_uri(self.previous),
-            OriginRef::from_uri(self.location),
-        ) {
-            (Some(a), Some(b)) => a.allows(&b),
-            _ => false,
-        }
+        self.origins().is_some_and(|(from, to)| from.allows(&to))
+    }
+
+    /// The origins of [`previous`](Self::previous) and [`location`](Self::location), when
+    /// both have one.
+    fn origins(&self) -> Option<(OriginRef<'a>, OriginRef<'a>)> {
+        Some((
+            OriginRef::from_uri(self.previous)?,
+            OriginRef::from_uri(self.location)?,
+        ))
     }
 }
 
