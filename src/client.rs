@@ -63,6 +63,9 @@ pub struct HttpClient {
     forward: Forwarder,
     /// `pool_max_idle` is on: responses tell their connection when they are read to the end.
     idle_cap: bool,
+    /// Why every request fails: the environment's proxy settings are unusable, and
+    /// [`HttpClient::new`] (which cannot return an error) made this client anyway.
+    refused: Option<Arc<str>>,
 }
 
 /// The default of [`HttpClientBuilder::pool_max_idle`]: idle connections kept over all hosts.
@@ -79,10 +82,34 @@ impl Default for HttpClient {
 
 impl HttpClient {
     /// A client with default settings (shared TLS roots, 90 s idle timeout, no connect timeout).
+    ///
+    /// Only the environment can make this configuration invalid (a proxy variable that is set
+    /// but unusable): every request of the client then fails with that error, and none goes
+    /// out without the proxy. [`HttpClientBuilder::build`] reports it up front.
     pub fn new() -> HttpClient {
-        HttpClient::builder()
-            .build()
-            .expect("the default client configuration is valid")
+        Self::or_refusing(HttpClient::builder())
+    }
+
+    /// `builder`'s client, or, when its settings are unusable, a client that refuses every
+    /// request with the reason.
+    fn or_refusing(builder: HttpClientBuilder) -> HttpClient {
+        match builder.build() {
+            Ok(client) => client,
+            Err(e) => {
+                let reason: Arc<str> = match e.message() {
+                    Some(message) => message.into(),
+                    None => format!("{e:#}").into(),
+                };
+                // Without the environment the default settings have nothing left to refuse
+                // (built-in roots, no proxy, no overrides).
+                let mut client = HttpClient::builder()
+                    .trust_env(false)
+                    .build()
+                    .expect("the default settings without the environment are valid");
+                client.refused = Some(reason);
+                client
+            }
+        }
     }
 
     /// Configure a client.
@@ -365,6 +392,7 @@ impl HttpClientBuilder {
             proxies,
             forward,
             idle_cap: idle_cap.is_some(),
+            refused: None,
         })
     }
 }
@@ -388,6 +416,13 @@ impl HttpClient {
     /// [`Service::call`] without `&mut self`: the pool and the proxy rules are shared, so a
     /// session calls its client without cloning it per request.
     pub(crate) fn send(&self, mut req: Request<Body>) -> ResponseFuture {
+        if let Some(reason) = &self.refused {
+            return ResponseFuture {
+                inner: Inner::Refused {
+                    reason: Some(reason.clone()),
+                },
+            };
+        }
         if let Some(proxy) = (!self.proxies.is_empty())
             .then(|| self.proxies.intercept(req.uri()))
             .flatten()
@@ -451,6 +486,9 @@ pin_project_lite::pin_project! {
             fut: ForwardFuture,
             connect_timeout: Option<Duration>,
         },
+        Refused {
+            reason: Option<Arc<str>>,
+        },
     }
 }
 
@@ -483,6 +521,43 @@ impl Future for ResponseFuture {
                 Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
                 Poll::Pending => Poll::Pending,
             },
+            InnerProj::Refused { reason } => {
+                let reason = reason
+                    .take()
+                    .unwrap_or_else(|| "polled after completion".into());
+                Poll::Ready(Err(Box::new(BuildError::msg(reason.to_string()))))
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower::ServiceExt;
+
+    /// `HttpClient::new()` cannot return an error: with an unusable proxy variable it makes a
+    /// client that refuses every request with the reason, rather than panicking or sending the
+    /// request without the proxy.
+    #[tokio::test]
+    async fn unusable_environment_makes_a_refusing_client_not_a_panic() {
+        let builder = HttpClient::builder().proxy_env_from([("HTTP_PROXY", "ftp://proxy.test:21")]);
+        assert!(builder.clone().build().is_err());
+        let client = HttpClient::or_refusing(builder);
+        let req = Request::get("http://127.0.0.1:9/")
+            .body(Body::empty())
+            .unwrap();
+        let err = client.clone().oneshot(req).await.unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("HTTP_PROXY"), "{text}");
+        assert!(err.is::<BuildError>(), "{err:?}");
+        // Through a session, the same reason.
+        let session = crate::Session::from_service(client);
+        let err = session.get("http://127.0.0.1:9/").send().await.unwrap_err();
+        assert!(format!("{err:#}").contains("HTTP_PROXY"), "{err:#}");
+        assert!(err.is_builder() && !err.is_connect(), "{err:?}");
+
+        let fine = HttpClient::or_refusing(HttpClient::builder().trust_env(false));
+        assert!(fine.refused.is_none());
     }
 }

@@ -176,6 +176,10 @@ impl Error {
             Err(err) => {
                 let kind = if chain(&*err).any(is_body_error) {
                     Kind::Body
+                } else if err.is::<crate::BuildError>() {
+                    // A client whose settings were unusable (`HttpClient::new` with a bad proxy
+                    // variable): nothing was sent.
+                    Kind::Builder
                 } else {
                     Kind::Request
                 };
