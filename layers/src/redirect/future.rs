@@ -57,7 +57,8 @@ pin_project! {
         pub(crate) drain: Drain<<S::Response as ResponseBody>::Body>,
         // What a next hop needs, in one box: it keeps this future (and every future above it)
         // small, which is cheaper than moving several hundred bytes at every level.
-        pub(crate) state: Box<Hops<S, B, P>>,
+        // `None` when the call follows no redirect.
+        pub(crate) state: Option<Box<Hops<S, B, P>>>,
     }
 }
 
@@ -73,7 +74,6 @@ pub(crate) struct Hops<S, B, P> {
     pub(crate) fragment: Option<String>,
     pub(crate) history: Vec<Hop>,
     pub(crate) max: usize,
-    pub(crate) follow: bool,
     pub(crate) policy: P,
 }
 
@@ -106,7 +106,10 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
-        let st = &mut **this.state;
+        let Some(st) = this.state.as_deref_mut() else {
+            // Redirects off: the response, whatever it is, is the answer.
+            return this.future.as_mut().poll(cx).map_err(Into::into);
+        };
         loop {
             ready!(this.drain.poll(cx));
             let mut res = ready!(this.future.as_mut().poll(cx)).map_err(Into::into)?;
@@ -114,8 +117,7 @@ where
             let location = match res.headers().get(LOCATION) {
                 // An empty Location is no redirect: the 3xx is the answer (as requests does).
                 Some(location)
-                    if st.follow
-                        && rules::is_redirect(status)
+                    if rules::is_redirect(status)
                         && !location.as_bytes().trim_ascii().is_empty() =>
                 {
                     location

@@ -4,7 +4,7 @@ use std::mem;
 use std::task::{Context, Poll};
 
 use futures_util::future::Either;
-use http::{Extensions, HeaderMap, Request, Response};
+use http::{Request, Response};
 use tower_service::Service;
 
 use super::future::{BodyState, Hops, ResponseFuture};
@@ -43,30 +43,34 @@ where
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
-        // The readied service takes this request; a fresh clone stays for the next call.
-        let clone = self.inner.clone();
-        let mut service = mem::replace(&mut self.inner, clone);
-        let fragment = req.extensions().get::<Fragment>().map(|f| f.0.clone());
         let (follow, max) = match req.extensions().get::<Redirects>() {
             Some(Redirects::Max(max)) => (true, *max),
             Some(Redirects::Follow) => (true, self.max),
             Some(Redirects::Off) => (false, self.max),
             None => (self.follow, self.max),
         };
-        let (headers, extensions, body) = if follow {
-            let body = match req.body().try_clone_body() {
-                Some(body) => BodyState::Replay(body),
-                None => BodyState::NotReplayable,
+        if !follow {
+            // Nothing to follow: no copy of the request, of the service or of any state.
+            return ResponseFuture {
+                future: Either::Left(self.inner.call(req)),
+                drain: Default::default(),
+                state: None,
             };
-            (req.headers().clone(), req.extensions().clone(), body)
-        } else {
-            (HeaderMap::new(), Extensions::new(), BodyState::Empty)
+        }
+        // The readied service takes this request; a fresh clone stays for the next call.
+        let clone = self.inner.clone();
+        let mut service = mem::replace(&mut self.inner, clone);
+        let fragment = req.extensions().get::<Fragment>().map(|f| f.0.clone());
+        let body = match req.body().try_clone_body() {
+            Some(body) => BodyState::Replay(body),
+            None => BodyState::NotReplayable,
         };
+        let (headers, extensions) = (req.headers().clone(), req.extensions().clone());
         let (method, uri, version) = (req.method().clone(), req.uri().clone(), req.version());
         ResponseFuture {
             future: Either::Left(service.call(req)),
             drain: Default::default(),
-            state: Box::new(Hops {
+            state: Some(Box::new(Hops {
                 method,
                 uri,
                 version,
@@ -77,9 +81,8 @@ where
                 fragment,
                 history: Vec::new(),
                 max,
-                follow,
                 policy: self.policy.clone(),
-            }),
+            })),
         }
     }
 }
