@@ -21,9 +21,10 @@ use crate::BoxError;
 /// The TCP connector of every client: hyper-util's, over [`Resolver`].
 pub(crate) type TcpConnector = HttpConnector<Resolver>;
 
-/// Host name (lowercase, IDNA-encoded as a URL holds it) to the addresses it resolves to.
+/// Host name (lowercase, IDNA-encoded as a URL holds it) to the addresses it resolves to;
+/// `None` (no allocation, for the many clients that have no override) when there are none.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Overrides(Arc<HashMap<String, Vec<SocketAddr>>>);
+pub(crate) struct Overrides(Option<Arc<HashMap<String, Vec<SocketAddr>>>>);
 
 impl Overrides {
     /// The overrides given to a builder, checked: each host must be a domain name (an IP
@@ -40,19 +41,17 @@ impl Overrides {
             }
             map.insert(key, addrs.clone());
         }
-        Ok(Overrides(Arc::new(map)))
+        Ok(Overrides((!map.is_empty()).then(|| Arc::new(map))))
     }
 
     /// The addresses given for `host`, if any.
     pub(crate) fn get(&self, host: &str) -> Option<&[SocketAddr]> {
-        if self.0.is_empty() {
-            return None;
-        }
+        let map = self.0.as_deref()?;
         let host = host.strip_suffix('.').unwrap_or(host);
-        match self.0.get(host) {
+        match map.get(host) {
             Some(addrs) => Some(addrs),
             None if host.bytes().any(|b| b.is_ascii_uppercase()) => {
-                self.0.get(&host.to_ascii_lowercase()).map(Vec::as_slice)
+                map.get(&host.to_ascii_lowercase()).map(Vec::as_slice)
             }
             None => None,
         }
@@ -99,7 +98,10 @@ impl Resolver {
 impl fmt::Debug for Resolver {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Resolver")
-            .field("overrides", &self.overrides.0.len())
+            .field(
+                "overrides",
+                &self.overrides.0.as_ref().map_or(0, |m| m.len()),
+            )
             .finish()
     }
 }

@@ -236,7 +236,9 @@ impl Stack {
         let svc = if self.hooks.is_empty() {
             Either::Right(svc)
         } else {
-            let (req_hooks, resp_hooks) = (self.hooks.clone(), self.hooks);
+            // One pointer in each closure: the stack is copied whole for every call.
+            let hooks = Arc::new(self.hooks);
+            let (req_hooks, resp_hooks) = (hooks.clone(), hooks);
             Either::Left(
                 svc.map_request(move |req: Request<Body>| req_hooks.on_request(req))
                     .map_response(move |resp| resp_hooks.on_response(resp)),
