@@ -15,7 +15,10 @@
 //! <client>
 //! ```
 //!
-//! One cargo feature per layer: `cookies`, `headers`, `auth`, `retry`, `timeout`, `redirect`.
+//! One cargo feature per layer: `cookies`, `headers`, `auth`, `retry`, `timeout`, `redirect`;
+//! `ratelimit` (not in the default stack: add [`RateLimitLayer`](ratelimit::RateLimitLayer)
+//! under the retry layer, just above the client) and `redis` (the rate limit and the cookie
+//! store shared by a fleet of processes through Redis).
 //!
 //! **Paths.** The examples here are written for a user of this crate alone (`tower-requests-layers`,
 //! `http`, `tower` in `Cargo.toml`). Through `tower-requests` the same items are
@@ -71,6 +74,8 @@ pub mod buffer;
 pub mod cookie;
 #[cfg(feature = "headers")]
 pub mod headers;
+#[cfg(feature = "ratelimit")]
+pub mod ratelimit;
 #[cfg(feature = "redirect")]
 pub mod redirect;
 #[cfg(feature = "retry")]
@@ -88,6 +93,8 @@ pub use cookie::{CookieJar, CookieLayer};
 pub use delivery::{Delivery, DeliveryError};
 #[cfg(feature = "headers")]
 pub use headers::{DefaultHeadersLayer, SharedHeaders};
+#[cfg(feature = "ratelimit")]
+pub use ratelimit::RateLimitLayer;
 #[cfg(feature = "redirect")]
 pub use redirect::FollowRedirectLayer;
 #[cfg(feature = "retry")]
