@@ -173,6 +173,8 @@ mod model;
 mod parse;
 #[cfg(feature = "persist")]
 mod persist;
+#[cfg(feature = "redis")]
+mod redis;
 mod service;
 mod store;
 
@@ -184,6 +186,9 @@ pub use future::ResponseFuture;
 pub use jar::{parse_set_cookie, CookieJar};
 pub use layer::CookieLayer;
 pub use model::{Cookie, CookieLimits, SameSite};
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use redis::{RedisCookieStore, RedisStoreStatus};
 pub use service::{CookieService, UserCookie};
 
 #[cfg(test)]

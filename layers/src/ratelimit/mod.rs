@@ -87,6 +87,8 @@ mod gcra;
 mod layer;
 #[cfg(feature = "redis")]
 mod redis;
+#[cfg(feature = "redis")]
+pub(crate) use redis::check_name;
 mod service;
 
 pub use error::{LimiterUnavailable, RateLimited};
