@@ -102,5 +102,11 @@ pub use retry::{Retry, RetryLayer};
 #[cfg(feature = "timeout")]
 pub use timeout::{TimeoutLayer, TotalTimeoutLayer};
 
+/// The `redis` crate this crate's Redis backends are built on (feature `redis`), for
+/// `redis::Client::open(..)` without a dependency of your own to keep in step.
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use ::redis;
+
 /// The error type every layer in this crate returns (and accepts from the service it wraps).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -28,7 +28,8 @@ async fn eventually(what: &str, mut f: impl FnMut() -> bool) -> Duration {
 }
 
 async fn member(redis: &RedisServer, name: &str) -> (RedisCookieStore, CookieJar) {
-    let store = RedisCookieStore::new(redis.client(), name, LIFETIME).unwrap();
+    let store =
+        RedisCookieStore::new(redis::Client::open(redis.url()).unwrap(), name, LIFETIME).unwrap();
     assert!(store.synced(Duration::from_secs(5)).await);
     (store.clone(), CookieJar::with_store(store))
 }
@@ -89,8 +90,8 @@ async fn two_members_share_a_login_and_survive_a_redis_restart() {
     .await;
     eventually("B converges", || header(&b) == "sid=from-a; lang=en").await;
     eventually("A converges", || header(&a) == "sid=from-a; lang=en").await;
-    let mut conn = redis
-        .client()
+    let mut conn = redis::Client::open(redis.url())
+        .unwrap()
         .get_multiplexed_async_connection()
         .await
         .unwrap();
@@ -109,6 +110,29 @@ async fn two_members_share_a_login_and_survive_a_redis_restart() {
 }
 
 #[tokio::test]
+async fn a_redis_restarted_empty_is_refilled_from_the_replicas() {
+    let Some(mut redis) = RedisServer::start() else {
+        return;
+    };
+    let (a_store, a) = member(&redis, "refill").await;
+    let (b_store, b) = member(&redis, "refill").await;
+    a.insert_raw("sid=1; Path=/", &url()).unwrap();
+    eventually("B sees it", || header(&b) == "sid=1").await;
+    redis.stop();
+    redis.start_again();
+    for store in [&a_store, &b_store] {
+        eventually("resynced", || {
+            let s = store.status();
+            s.connected && s.syncs >= 2
+        })
+        .await;
+    }
+    // A member that joins now finds the login in Redis again.
+    let (_, c) = member(&redis, "refill").await;
+    assert_eq!(header(&c), "sid=1");
+}
+
+#[tokio::test]
 async fn expiry_becomes_redis_ttls() {
     let Some(redis) = RedisServer::start() else {
         return;
@@ -118,8 +142,8 @@ async fn expiry_becomes_redis_ttls() {
         .unwrap();
     jar.insert_raw("session=1; Path=/", &url()).unwrap();
     eventually("written", || store.status().queued == 0).await;
-    let mut conn = redis
-        .client()
+    let mut conn = redis::Client::open(redis.url())
+        .unwrap()
         .get_multiplexed_async_connection()
         .await
         .unwrap();

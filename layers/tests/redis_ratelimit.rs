@@ -33,7 +33,7 @@ fn member(
     let quota = Quota::per_period(1, Duration::from_secs(3600))
         .unwrap()
         .burst(burst);
-    let limiter = RedisLimiter::new(redis.client(), name)
+    let limiter = RedisLimiter::new(redis::Client::open(redis.url()).unwrap(), name)
         .unwrap()
         .when_down(when_down)
         .expected_members(2)

@@ -12,7 +12,8 @@
 //!   and in every replica (a delete leaves a version behind, so an older write that comes late
 //!   cannot bring the cookie back).
 //! - **(Re)connect.** The task subscribes, replays the writes it queued, then rebuilds the
-//!   replica from Redis.
+//!   replica from Redis; cookies Redis lacks but the replica has with a newer write (Redis
+//!   restarted empty) are written back, with their versions.
 //! - **Redis down.** The replica keeps serving; writes queue (one per cookie: newest wins) and
 //!   are replayed on reconnect. No request fails because Redis is down.
 //! - **Layout.** For a jar named `N`: hash `{N}:cookies` (field `domain\tpath\tname`, value the
@@ -422,8 +423,14 @@ impl Shared {
         }
     }
 
-    /// Replaces the replica with Redis's cookies, keeping writes queued here (newer).
-    fn rebuild(&self, cookies: Vec<(String, String)>, remote: Vec<(String, String)>) {
+    /// Replaces the replica with Redis's cookies, keeping the cookies whose last write here is
+    /// newer than Redis's (a queued write, or Redis restarted empty): those are returned with
+    /// their versions, to be written back.
+    fn rebuild(
+        &self,
+        cookies: Vec<(String, String)>,
+        remote: Vec<(String, String)>,
+    ) -> Vec<(Cookie, i64)> {
         let mut versions = self.versions.lock().unwrap_or_else(|e| e.into_inner());
         let remote: HashMap<String, i64> = remote
             .into_iter()
@@ -433,15 +440,19 @@ impl Shared {
         let local_newer = |f: &str, versions: &HashMap<String, i64>| {
             versions.get(f).copied().unwrap_or(0) > remote.get(f).copied().unwrap_or(0)
         };
-        let keep: Vec<Cookie> = self
+        let keep: Vec<(Cookie, i64)> = self
             .replica
             .cookies()
             .into_iter()
             .filter(|c| local_newer(&field_of(c), &versions))
+            .map(|c| {
+                let v = versions.get(&field_of(&c)).copied().unwrap_or(0);
+                (c, v)
+            })
             .collect();
         self.replica.clear();
-        for c in keep {
-            let _ = self.replica.insert(c);
+        for (c, _) in &keep {
+            let _ = self.replica.insert(c.clone());
         }
         for (f, value) in cookies {
             if local_newer(&f, &versions) {
@@ -455,6 +466,7 @@ impl Shared {
             let cur = versions.entry(f).or_insert(0);
             *cur = (*cur).max(v);
         }
+        keep
     }
 }
 
@@ -699,7 +711,27 @@ async fn session(
         .arg(now_us() / 1000)
         .invoke_async(&mut conn)
         .await?;
-    shared.rebuild(cookies, versions);
+    // What Redis lacks (it restarted empty, or a write of ours is newer) goes back, with the
+    // versions it had: a newer write from another member still wins.
+    let heal = shared.rebuild(cookies, versions);
+    for (c, version) in heal {
+        let f = field_of(&c);
+        if pending.contains_key(&f) {
+            continue;
+        }
+        let expires = c
+            .expires
+            .unwrap_or_else(|| SystemTime::now() + shared.session_lifetime);
+        let op = Op {
+            kind: 'P',
+            value: encode(&c),
+            field: f.clone(),
+            expires_ms: to_ms(expires),
+            version,
+        };
+        pending.insert(f, op);
+    }
+    flush(shared, &mut conn, pending, received).await?;
     shared.connected.store(true, Ordering::SeqCst);
     shared.syncs.send_modify(|n| *n += 1);
     loop {

@@ -63,10 +63,6 @@ impl RedisServer {
         format!("redis://127.0.0.1:{}/", self.port)
     }
 
-    pub fn client(&self) -> redis::Client {
-        redis::Client::open(self.url()).unwrap()
-    }
-
     /// Kills the server (by its PID) and waits until the port is closed.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
