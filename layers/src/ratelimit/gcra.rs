@@ -134,7 +134,20 @@ impl Local {
 
     /// Decides one call with `key` now; `max_wait`: the longest wait allowed (`None`: any).
     pub(crate) fn acquire(&self, key: &str, max_wait: Option<Duration>) -> Decision {
+        self.acquire_after(key, max_wait, Duration::ZERO).0
+    }
+
+    /// [`acquire`](Self::acquire) with the key's schedule at least `floor` ahead of now (what a
+    /// shared limiter last said of the fleet's). Also returns how far ahead the key's schedule
+    /// is now.
+    pub(crate) fn acquire_after(
+        &self,
+        key: &str,
+        max_wait: Option<Duration>,
+        floor: Duration,
+    ) -> (Decision, Duration) {
         let now = u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let floor = now.saturating_add(u64::try_from(floor.as_nanos()).unwrap_or(u64::MAX));
         let t = self.quota.interval_ns;
         let tolerance = self.quota.tolerance_ns();
         let mut tats = self.tats.lock().unwrap_or_else(|e| e.into_inner());
@@ -144,11 +157,12 @@ impl Local {
             None if self.start_empty => now.saturating_add(tolerance),
             None => now,
         };
+        let tat = tat.max(floor);
         let new_tat = tat.saturating_add(t);
         let wait = new_tat.saturating_sub(now.saturating_add(tolerance));
         let wait = Duration::from_nanos(wait);
         if max_wait.is_some_and(|max| wait > max) {
-            return Decision::Reject(wait);
+            return (Decision::Reject(wait), Duration::from_nanos(tat - now));
         }
         match tats.get_mut(key) {
             Some(v) => *v = new_tat,
@@ -159,10 +173,11 @@ impl Local {
                 tats.insert(key.to_owned(), new_tat);
             }
         }
+        let ahead = Duration::from_nanos(new_tat - now);
         if wait.is_zero() {
-            Decision::Go
+            (Decision::Go, ahead)
         } else {
-            Decision::Wait(wait)
+            (Decision::Wait(wait), ahead)
         }
     }
 }

@@ -14,9 +14,11 @@ use super::gcra::{Decision, Local, Quota};
 use crate::BoxError;
 
 /// GCRA over one key. ARGV: interval (µs), burst, longest wait allowed (µs, -1: any), and the
-/// freshest TAT this member knows (µs, 0: none), used when the key is missing (Redis restarted
-/// or evicted it): the bucket then starts as empty as that member last saw it, so a restart does
-/// not hand out a second burst. Returns {allowed, wait µs, now µs, tat µs}. Redis's own clock
+/// freshest TAT this member knows (µs, 0: none): the key's TAT is at least that. It matters
+/// when the key is missing (Redis restarted or evicted it) or behind a member that was falling
+/// back: the schedule goes on from where the members last saw it (slots reserved before, or by
+/// their fallback meanwhile), so a restart hands out no second burst. Otherwise the stored TAT
+/// is already later. Returns {allowed, wait µs, now µs, tat µs}. Redis's own clock
 /// (`TIME`) is the one clock of the fleet.
 const GCRA: &str = r"
 local T = tonumber(ARGV[1])
@@ -25,10 +27,8 @@ local max_wait = tonumber(ARGV[3])
 local hint = tonumber(ARGV[4])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local tat = tonumber(redis.call('GET', KEYS[1]))
-if not tat then
-  tat = math.min(hint, now + burst * T)
-end
+local tat = tonumber(redis.call('GET', KEYS[1])) or 0
+if tat < hint then tat = hint end
 if tat < now then tat = now end
 local new_tat = tat + T
 local wait = new_tat - now - burst * T
@@ -233,17 +233,29 @@ impl Shared {
             WhenDown::FailOpen => Ok(Decision::Go),
             WhenDown::FailClosed => Err(Box::new(LimiterUnavailable::new(cause()))),
             WhenDown::Fallback => {
-                let d = self.fallback.acquire(key, max_wait);
+                // The fleet's schedule as last seen (slots reserved through Redis, or by this
+                // fallback) is not handed out again; and what the fallback reserves is what
+                // the key starts from when Redis comes back without it.
+                let est = local_now_us() + self.offset_us.load(Ordering::Relaxed);
+                let hint = self.hint(key);
+                let floor = Duration::from_micros(u64::try_from(hint - est).unwrap_or(0));
+                let (d, ahead) = self.fallback.acquire_after(key, max_wait, floor);
                 if !matches!(d, Decision::Reject(_)) {
-                    // The fleet is using the limit meanwhile: when Redis comes back without
-                    // this key, its bucket starts empty.
-                    let est = local_now_us() + self.offset_us.load(Ordering::Relaxed);
-                    let tol = i64::try_from(self.quota.tolerance_ns() / 1000).unwrap_or(i64::MAX);
-                    self.note_hint(key, est.saturating_add(tol));
+                    let ahead = i64::try_from(ahead.as_micros()).unwrap_or(i64::MAX);
+                    self.note_hint(key, est.saturating_add(ahead));
                 }
                 Ok(d)
             }
         }
+    }
+
+    fn hint(&self, key: &str) -> i64 {
+        self.hints
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .copied()
+            .unwrap_or(0)
     }
 
     fn note_hint(&self, key: &str, tat: i64) {
@@ -283,13 +295,7 @@ impl Shared {
     async fn ask(&self, key: &str, max_wait: Option<Duration>) -> Result<Decision, BoxError> {
         let t_us = (self.quota.interval_ns / 1000).max(1);
         let max_wait_us = max_wait.map_or(-1, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
-        let hint = self
-            .hints
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(key)
-            .copied()
-            .unwrap_or(0);
+        let hint = self.hint(key);
         let mut conn = self.cfg.conn.clone();
         let mut invocation = SCRIPT.key(format!("{{{}}}:rl:{key}", self.cfg.name));
         invocation
