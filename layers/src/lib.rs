@@ -65,6 +65,8 @@ pub mod ext;
 pub mod origin;
 #[cfg(any(feature = "redirect", feature = "auth", feature = "cookies"))]
 pub mod redact;
+#[cfg(feature = "redis")]
+mod redis_name;
 
 #[cfg(feature = "auth")]
 pub mod auth;

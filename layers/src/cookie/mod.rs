@@ -178,6 +178,9 @@ mod redis;
 mod service;
 mod store;
 
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use crate::redis_name::InvalidName;
 pub use backend::{CookieStore, DefaultCookieStore};
 #[cfg(feature = "cookie-store")]
 pub use cookie_store_backend::CookieStoreBackend;

@@ -282,7 +282,7 @@ impl RedisCookieStore {
     /// within a tokio runtime) and returns at once: Redis may be down. The replica is empty
     /// until the first sync ([`synced`](Self::synced)).
     pub fn new(client: Client, name: &str, session_lifetime: Duration) -> Result<Self, BoxError> {
-        crate::ratelimit::check_name(name)?;
+        crate::redis_name::check_name(name)?;
         let handle = tokio::runtime::Handle::try_current()
             .map_err(|_| "RedisCookieStore::new must be called within a tokio runtime")?;
         let (tx, rx) = mpsc::unbounded_channel();

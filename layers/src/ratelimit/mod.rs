@@ -87,15 +87,16 @@ mod gcra;
 mod layer;
 #[cfg(feature = "redis")]
 mod redis;
-#[cfg(feature = "redis")]
-pub(crate) use redis::check_name;
 mod service;
 
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use crate::redis_name::InvalidName;
 pub use error::{LimiterUnavailable, RateLimited};
 pub use future::ResponseFuture;
 pub use gcra::{InvalidQuota, Quota};
 pub use layer::RateLimitLayer;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub use redis::{InvalidName, RedisLimiter, WhenDown};
+pub use redis::{RedisLimiter, WhenDown};
 pub use service::RateLimit;

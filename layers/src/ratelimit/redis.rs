@@ -11,6 +11,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::error::LimiterUnavailable;
 use super::gcra::{Decision, Local, Quota};
+use crate::redis_name::{check_name, InvalidName};
 use crate::BoxError;
 
 /// GCRA over one key. ARGV: interval (µs), burst, longest wait allowed (µs, -1: any), and the
@@ -86,30 +87,6 @@ impl fmt::Debug for RedisLimiter {
             .field("expected_members", &self.expected_members)
             .finish_non_exhaustive()
     }
-}
-
-/// A limiter name that cannot be used: it is empty or holds `{` or `}` (it becomes the keys'
-/// hash tag).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InvalidName(pub String);
-
-impl fmt::Display for InvalidName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "invalid Redis name {:?}: it must be non-empty, without '{{' or '}}'",
-            self.0
-        )
-    }
-}
-
-impl std::error::Error for InvalidName {}
-
-pub(crate) fn check_name(name: &str) -> Result<(), InvalidName> {
-    if name.is_empty() || name.contains(['{', '}']) {
-        return Err(InvalidName(name.to_owned()));
-    }
-    Ok(())
 }
 
 /// The connection settings both Redis backends use: quick to fail, reconnecting in the
