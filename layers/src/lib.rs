@@ -16,7 +16,7 @@
 //! ```
 //!
 //! One cargo feature per layer: `cookies`, `headers`, `auth`, `retry`, `timeout`, `redirect`;
-//! `ratelimit` (not in the default stack: add [`RateLimitLayer`](ratelimit::RateLimitLayer)
+//! `ratelimit` (not in the default stack: add [`RateLimitLayer`]
 //! under the retry layer, just above the client) and `redis` (the rate limit and the cookie
 //! store shared by a fleet of processes through Redis).
 //!

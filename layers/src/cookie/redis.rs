@@ -1,30 +1,7 @@
 //! [`RedisCookieStore`]: one cookie jar shared by a fleet of processes through Redis, read from a
 //! local replica.
 //!
-//! # Design
-//!
-//! - **Reads are local.** Each store keeps a replica (a [`DefaultCookieStore`]) and answers
-//!   every Cookie header from it: a request never waits on Redis.
-//! - **Writes** (a Set-Cookie, `insert`, `remove`, `clear`) change the replica at once, then go
-//!   to a background task that runs them in Redis with one Lua script (atomic) which also
-//!   `PUBLISH`es them on the jar's channel; every other member applies them to its replica.
-//!   Each write carries the writer's clock (µs); for one cookie the newest write wins, in Redis
-//!   and in every replica (a delete leaves a version behind, so an older write that comes late
-//!   cannot bring the cookie back).
-//! - **(Re)connect.** The task subscribes, replays the writes it queued, then rebuilds the
-//!   replica from Redis; cookies Redis lacks but the replica has with a newer write (Redis
-//!   restarted empty) are written back, with their versions.
-//! - **Redis down.** The replica keeps serving; writes queue (one per cookie: newest wins) and
-//!   are replayed on reconnect. No request fails because Redis is down.
-//! - **Layout.** For a jar named `N`: hash `{N}:cookies` (field `domain\tpath\tname`, value the
-//!   cookie), sorted set `{N}:exp` (field → expiry, ms since the epoch), hash `{N}:ver` (field →
-//!   version of its last write) and channel `{N}:events`. Every key carries the hash tag `{N}`,
-//!   so the scripts run on a Redis Cluster. Expiry: a persistent cookie's own; a session cookie
-//!   lives for the store's session lifetime from its last write. Each script first drops the
-//!   expired fields, and the three keys expire (`PEXPIREAT`) with the last cookie. (A hash and
-//!   a sorted set rather than one key per cookie: a rebuild is one `HGETALL`, not a `SCAN`.)
-//! - A replica drops a persistent cookie at its expiry itself; a session cookie past the
-//!   session lifetime leaves it at its next rebuild.
+//! See [`RedisCookieStore`] for the design.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -104,6 +81,9 @@ if #gone > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now) end
 return {redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[3])}
 ";
 
+/// Field/value pairs of a hash, as `HGETALL` returns them.
+type Pairs = Vec<(String, String)>;
+
 static WRITE_SCRIPT: LazyLock<::redis::Script> = LazyLock::new(|| ::redis::Script::new(WRITE));
 static READ_SCRIPT: LazyLock<::redis::Script> = LazyLock::new(|| ::redis::Script::new(READ));
 
@@ -142,9 +122,34 @@ struct Shared {
 }
 
 /// A [`CookieStore`] shared by every process that uses the same Redis and jar name (feature
-/// `redis`): a login made by one is sent by the others' next requests. See the
-/// [design](self#design) for the guarantees.
+/// `redis`): a login made by one is sent by the others' next requests.
 ///
+/// # Design
+///
+/// - **Reads are local.** Each store keeps a replica (a [`DefaultCookieStore`]) and answers
+///   every Cookie header from it: a request never waits on Redis.
+/// - **Writes** (a Set-Cookie, `insert`, `remove`, `clear`) change the replica at once, then go
+///   to a background task that runs them in Redis with one Lua script (atomic) which also
+///   `PUBLISH`es them on the jar's channel; every other member applies them to its replica.
+///   Each write carries the writer's clock (µs); for one cookie the newest write wins, in Redis
+///   and in every replica (a delete leaves a version behind, so an older write that comes late
+///   cannot bring the cookie back).
+/// - **(Re)connect.** The task subscribes, replays the writes it queued, then rebuilds the
+///   replica from Redis; cookies Redis lacks but the replica has with a newer write (Redis
+///   restarted empty) are written back, with their versions.
+/// - **Redis down.** The replica keeps serving; writes queue (one per cookie: newest wins) and
+///   are replayed on reconnect. No request fails because Redis is down.
+/// - **Layout.** For a jar named `N`: hash `{N}:cookies` (field `domain\tpath\tname`, value the
+///   cookie), sorted set `{N}:exp` (field → expiry, ms since the epoch), hash `{N}:ver` (field →
+///   version of its last write) and channel `{N}:events`. Every key carries the hash tag `{N}`,
+///   so the scripts run on a Redis Cluster. Expiry: a persistent cookie's own; a session cookie
+///   lives for the store's session lifetime from its last write. Each script first drops the
+///   expired fields, and the three keys expire (`PEXPIREAT`) with the last cookie. (A hash and
+///   a sorted set rather than one key per cookie: a rebuild is one `HGETALL`, not a `SCAN`.)
+/// - A replica drops a persistent cookie at its expiry itself; a session cookie past the
+///   session lifetime leaves it at its next rebuild.
+///
+/// # Use
 /// Put it in a jar with [`CookieJar::with_store`](super::CookieJar::with_store) and give the
 /// jar to a session (or a [`CookieLayer`](super::CookieLayer)):
 ///
@@ -704,7 +709,7 @@ async fn session(
         queue(pending, op, received);
     }
     flush(shared, &mut conn, pending, received).await?;
-    let (cookies, versions): (Vec<(String, String)>, Vec<(String, String)>) = READ_SCRIPT
+    let (cookies, versions): (Pairs, Pairs) = READ_SCRIPT
         .key(&shared.keys[0])
         .key(&shared.keys[1])
         .key(&shared.keys[2])
