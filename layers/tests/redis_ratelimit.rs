@@ -134,7 +134,7 @@ async fn when_redis_is_down_each_policy_does_what_it_says() {
     // Back: fail-closed works again once the connection is re-made.
     redis.start_again();
     let mut back = false;
-    for _ in 0..40 {
+    for _ in 0..100 {
         if closed().await.is_ok() {
             back = true;
             break;

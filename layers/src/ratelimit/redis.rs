@@ -152,6 +152,8 @@ pub(crate) struct Shared {
     cfg: RedisLimiter,
     quota: Quota,
     fallback: Local,
+    /// The shared quota's burst tolerance minus the fallback's (µs, at least 0).
+    tolerance_gap_us: i64,
     start: Instant,
     /// Redis is not asked before this many ns after `start` (0: ask).
     down_until: AtomicU64,
@@ -178,11 +180,14 @@ fn local_now_us() -> i64 {
 
 impl Shared {
     pub(crate) fn new(cfg: RedisLimiter, quota: Quota) -> Self {
-        let fallback = Local::new(quota.divided(cfg.expected_members), true);
+        let share = quota.divided(cfg.expected_members);
+        let fallback = Local::new(share, true);
+        let gap_ns = quota.tolerance_ns().saturating_sub(share.tolerance_ns());
         Shared {
             cfg,
             quota,
             fallback,
+            tolerance_gap_us: i64::try_from(gap_ns / 1000).unwrap_or(i64::MAX),
             start: Instant::now(),
             down_until: AtomicU64::new(0),
             offset_us: AtomicI64::new(0),
@@ -215,11 +220,21 @@ impl Shared {
                 // the key starts from when Redis comes back without it.
                 let est = local_now_us() + self.offset_us.load(Ordering::Relaxed);
                 let hint = self.hint(key);
-                let floor = Duration::from_micros(u64::try_from(hint - est).unwrap_or(0));
+                let floor = hint
+                    .saturating_sub(est)
+                    .saturating_sub(self.tolerance_gap_us);
+                let floor = Duration::from_micros(u64::try_from(floor).unwrap_or(0));
                 let (d, ahead) = self.fallback.acquire_after(key, max_wait, floor);
                 if !matches!(d, Decision::Reject(_)) {
+                    // In the shared limit's terms: the fleet's last reserved call runs `burst`
+                    // intervals before its TAT, this share's `burst / members` of its own
+                    // (longer) intervals before the share's.
                     let ahead = i64::try_from(ahead.as_micros()).unwrap_or(i64::MAX);
-                    self.note_hint(key, est.saturating_add(ahead));
+                    self.note_hint(
+                        key,
+                        est.saturating_add(ahead)
+                            .saturating_add(self.tolerance_gap_us),
+                    );
                 }
                 Ok(d)
             }
