@@ -161,6 +161,13 @@ async fn expiry_becomes_redis_ttls() {
     };
     assert!((90.0..=101.0).contains(&score("persistent")), "{scores:?}");
     assert!((3590.0..=3601.0).contains(&score("session")), "{scores:?}");
+    let mut keys: Vec<String> = redis::cmd("KEYS")
+        .arg("*")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    keys.sort();
+    assert_eq!(keys, ["{ttl}:cookies", "{ttl}:exp", "{ttl}:ver"]);
     // The keys expire with the last cookie.
     let pttl: i64 = conn.pttl("{ttl}:cookies").await.unwrap();
     assert!(pttl > 3_500_000 && pttl <= 3_600_000, "{pttl}");

@@ -87,6 +87,19 @@ async fn members_share_one_limit_and_a_restart_gives_no_second_burst() {
     // Another limiter name: another limit.
     assert_eq!(count_ok(&other, 4).await, 4);
     assert_eq!(sent.load(Ordering::SeqCst), 8);
+    // Every key carries its limiter's hash tag (one cluster slot per limiter).
+    let mut conn = redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let mut keys: Vec<String> = redis::cmd("KEYS")
+        .arg("*")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    keys.sort();
+    assert_eq!(keys, ["{other}:rl:api.example", "{shared}:rl:api.example"]);
 
     // Redis restarts empty: the members remember how full the bucket was.
     redis.stop();
