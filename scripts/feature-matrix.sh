@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-facade=(rustls rustls-tls http2 json cookies decompression gzip brotli zstd deflate socks persist cookie-store tracing multipart blocking)
-layers=(cookies headers auth retry timeout redirect hyper buffer persist cookie-store tracing)
+facade=(rustls rustls-tls http2 json cookies decompression gzip brotli zstd deflate socks persist cookie-store tracing multipart blocking ratelimit redis)
+layers=(cookies headers auth retry timeout redirect hyper buffer persist cookie-store tracing ratelimit redis)
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

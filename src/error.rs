@@ -237,6 +237,24 @@ impl Error {
         self.causes().any(is_retry_exhausted_error)
     }
 
+    /// A rate limit ([`layers::ratelimit`](crate::layers::ratelimit), feature `ratelimit`)
+    /// refused the call without sending it: over the limit and not allowed to wait
+    /// ([`RateLimited`](crate::layers::ratelimit::RateLimited), whose `retry_after` says when
+    /// to try again), or its shared backend was down and it fails closed.
+    #[cfg(feature = "ratelimit")]
+    pub fn is_rate_limited(&self) -> bool {
+        self.causes().any(crate::layer_errors::is_rate_limited)
+    }
+
+    /// How long to wait before a call refused by a rate limit would pass (see
+    /// [`is_rate_limited`](Self::is_rate_limited)); `None` for other errors.
+    #[cfg(feature = "ratelimit")]
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        self.causes()
+            .find_map(|e| e.downcast_ref::<crate::layers::ratelimit::RateLimited>())
+            .map(|r| r.retry_after())
+    }
+
     /// Reading the response body failed, or a request body could not be sent or replayed.
     pub fn is_body(&self) -> bool {
         self.inner.kind == Kind::Body

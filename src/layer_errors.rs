@@ -47,3 +47,9 @@ pub(crate) fn status(e: &(dyn StdError + 'static)) -> Option<StatusCode> {
     e.downcast_ref::<retry::RetryError>()
         .and_then(|r| r.status())
 }
+
+#[cfg(feature = "ratelimit")]
+pub(crate) fn is_rate_limited(e: &(dyn StdError + 'static)) -> bool {
+    use crate::layers::ratelimit::{LimiterUnavailable, RateLimited};
+    e.is::<RateLimited>() || e.is::<LimiterUnavailable>()
+}

@@ -10,6 +10,8 @@ pub mod context;
 pub mod cookies;
 pub mod defaults;
 pub mod errors;
+#[cfg(feature = "redis")]
+pub mod fleet;
 pub mod isolation;
 pub mod login;
 pub mod pooling;

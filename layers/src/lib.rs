@@ -15,7 +15,10 @@
 //! <client>
 //! ```
 //!
-//! One cargo feature per layer: `cookies`, `headers`, `auth`, `retry`, `timeout`, `redirect`.
+//! One cargo feature per layer: `cookies`, `headers`, `auth`, `retry`, `timeout`, `redirect`;
+//! `ratelimit` (not in the default stack: add [`RateLimitLayer`]
+//! under the retry layer, just above the client) and `redis` (the rate limit and the cookie
+//! store shared by a fleet of processes through Redis).
 //!
 //! **Paths.** The examples here are written for a user of this crate alone (`tower-requests-layers`,
 //! `http`, `tower` in `Cargo.toml`). Through `tower-requests` the same items are
@@ -62,6 +65,8 @@ pub mod ext;
 pub mod origin;
 #[cfg(any(feature = "redirect", feature = "auth", feature = "cookies"))]
 pub mod redact;
+#[cfg(feature = "redis")]
+mod redis_name;
 
 #[cfg(feature = "auth")]
 pub mod auth;
@@ -71,6 +76,8 @@ pub mod buffer;
 pub mod cookie;
 #[cfg(feature = "headers")]
 pub mod headers;
+#[cfg(feature = "ratelimit")]
+pub mod ratelimit;
 #[cfg(feature = "redirect")]
 pub mod redirect;
 #[cfg(feature = "retry")]
@@ -88,12 +95,20 @@ pub use cookie::{CookieJar, CookieLayer};
 pub use delivery::{Delivery, DeliveryError};
 #[cfg(feature = "headers")]
 pub use headers::{DefaultHeadersLayer, SharedHeaders};
+#[cfg(feature = "ratelimit")]
+pub use ratelimit::RateLimitLayer;
 #[cfg(feature = "redirect")]
 pub use redirect::FollowRedirectLayer;
 #[cfg(feature = "retry")]
 pub use retry::{Retry, RetryLayer};
 #[cfg(feature = "timeout")]
 pub use timeout::{TimeoutLayer, TotalTimeoutLayer};
+
+/// The `redis` crate this crate's Redis backends are built on (feature `redis`), for
+/// `redis::Client::open(..)` without a dependency of your own to keep in step.
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use ::redis;
 
 /// The error type every layer in this crate returns (and accepts from the service it wraps).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -1,11 +1,19 @@
 //! One owner per concept: no layer's code names another layer's module. What layers share
-//! lives in the shared modules (`ext`, `delivery`, `classify`, `body`, `redact`, `origin`).
+//! lives in the shared modules (`ext`, `delivery`, `classify`, `body`, `redact`, `origin`,
+//! `redis_name`).
 
 use std::fs;
 use std::path::Path;
 
-const LAYERS: [&str; 7] = [
-    "auth", "buffer", "cookie", "headers", "redirect", "retry", "timeout",
+const LAYERS: [&str; 8] = [
+    "auth",
+    "buffer",
+    "cookie",
+    "headers",
+    "ratelimit",
+    "redirect",
+    "retry",
+    "timeout",
 ];
 
 /// The code of a file with its comments (line and doc comments) left out.

@@ -77,6 +77,14 @@ pub trait CookieStore: Send + Sync + 'static {
     /// The Cookie header a request to `url` sends; `None` when no cookie matches.
     fn cookie_header(&self, url: &Url) -> Option<HeaderValue>;
 
+    /// [`cookie_header`](Self::cookie_header) for an absolute request URI (`None` for a
+    /// relative one): what the cookie layer asks on every request. The default parses the URI
+    /// into a URL; a store with a faster way (the built-in store's, which skips the parse and
+    /// keeps the last answer) overrides it.
+    fn cookie_header_for_uri(&self, uri: &http::Uri) -> Option<HeaderValue> {
+        self.cookie_header(&crate::origin::to_url(uri)?)
+    }
+
     /// Every unexpired cookie, oldest first.
     fn cookies(&self) -> Vec<Cookie>;
 
@@ -245,6 +253,15 @@ impl CookieStore for DefaultCookieStore {
         self.cookie_header_at(url, SystemTime::now())
     }
 
+    fn cookie_header_for_uri(&self, uri: &http::Uri) -> Option<HeaderValue> {
+        let mut store = self.lock();
+        // An empty jar (a fresh session, a cookie-less API) needs no origin at all.
+        if store.len() == 0 {
+            return None;
+        }
+        store.header_for_uri(uri, SystemTime::now())
+    }
+
     fn cookies(&self) -> Vec<Cookie> {
         self.lock().snapshot(SystemTime::now())
     }
@@ -278,6 +295,9 @@ impl<S: CookieStore + ?Sized> CookieStore for std::sync::Arc<S> {
     }
     fn cookie_header(&self, url: &Url) -> Option<HeaderValue> {
         (**self).cookie_header(url)
+    }
+    fn cookie_header_for_uri(&self, uri: &http::Uri) -> Option<HeaderValue> {
+        (**self).cookie_header_for_uri(uri)
     }
     fn cookies(&self) -> Vec<Cookie> {
         (**self).cookies()

@@ -234,15 +234,8 @@ impl CookieJar {
     /// authority), so calls to `/items/1`, `/items/2`... build it once too.
     pub fn cookie_header_for_uri(&self, uri: &http::Uri) -> Option<HeaderValue> {
         match &*self.inner {
-            Backend::Builtin(s) => {
-                let mut store = s.lock();
-                // An empty jar (a fresh session, a cookie-less API) needs no origin at all.
-                if store.len() == 0 {
-                    return None;
-                }
-                store.header_for_uri(uri, SystemTime::now())
-            }
-            Backend::Custom(s) => s.cookie_header(&crate::origin::to_url(uri)?),
+            Backend::Builtin(s) => s.cookie_header_for_uri(uri),
+            Backend::Custom(s) => s.cookie_header_for_uri(uri),
         }
     }
 

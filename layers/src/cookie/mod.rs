@@ -173,9 +173,14 @@ mod model;
 mod parse;
 #[cfg(feature = "persist")]
 mod persist;
+#[cfg(feature = "redis")]
+mod redis;
 mod service;
 mod store;
 
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use crate::redis_name::InvalidName;
 pub use backend::{CookieStore, DefaultCookieStore};
 #[cfg(feature = "cookie-store")]
 pub use cookie_store_backend::CookieStoreBackend;
@@ -184,6 +189,9 @@ pub use future::ResponseFuture;
 pub use jar::{parse_set_cookie, CookieJar};
 pub use layer::CookieLayer;
 pub use model::{Cookie, CookieLimits, SameSite};
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use redis::{RedisCookieStore, RedisStoreStatus};
 pub use service::{CookieService, UserCookie};
 
 #[cfg(test)]

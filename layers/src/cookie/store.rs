@@ -563,6 +563,16 @@ impl Store {
         seqs.len()
     }
 
+    /// A copy of the cookie with this domain, path and name (expired or not).
+    #[allow(dead_code)] // used by the Redis store only
+    pub(crate) fn find(&self, domain: &str, path: &str, name: &str) -> Option<Cookie> {
+        self.buckets.get(domain).and_then(|b| {
+            b.iter()
+                .find(|s| s.cookie.path == path && s.cookie.name == name)
+                .map(|s| s.cookie.clone())
+        })
+    }
+
     pub(crate) fn remove_exact(&mut self, domain: &str, path: &str, name: &str) -> bool {
         let seq = self.buckets.get(domain).and_then(|b| {
             b.iter()
