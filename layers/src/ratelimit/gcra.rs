@@ -99,6 +99,21 @@ pub(crate) enum Decision {
     Reject(Duration),
 }
 
+impl Decision {
+    /// Both decisions: the longer wait; a refusal if either refuses.
+    pub(crate) fn and(self, other: Decision) -> Decision {
+        match (self, other) {
+            (Decision::Reject(a), Decision::Reject(b)) => Decision::Reject(a.max(b)),
+            (Decision::Reject(a), _) | (_, Decision::Reject(a)) => Decision::Reject(a),
+            (Decision::Wait(a), Decision::Wait(b)) => Decision::Wait(a.max(b)),
+            (Decision::Wait(a), Decision::Go) | (Decision::Go, Decision::Wait(a)) => {
+                Decision::Wait(a)
+            }
+            (Decision::Go, Decision::Go) => Decision::Go,
+        }
+    }
+}
+
 /// Entries beyond this many are pruned (those whose bucket is full again) on the next call.
 const PRUNE_AT: usize = 4096;
 

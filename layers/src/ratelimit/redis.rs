@@ -271,7 +271,20 @@ impl Shared {
         max_wait: Option<Duration>,
     ) -> Result<Decision, BoxError> {
         match self.ask(&key, max_wait).await {
-            Ok(d) => Ok(d),
+            Ok(d) => {
+                // Just back from the fallback: the other members may still be on theirs (they
+                // found Redis down a little later, so they come back a little later), and what
+                // they reserve there Redis does not see. For one more pause this member keeps
+                // to its fallback share as well, so the fleet stays within the limit.
+                let down_until = self.down_until.load(Ordering::Relaxed);
+                let pause =
+                    u64::try_from(self.cfg.retry_after_failure.as_nanos()).unwrap_or(u64::MAX);
+                if down_until != 0 && self.elapsed_ns() < down_until.saturating_add(pause) {
+                    let (share, _) = self.fallback.acquire_after(&key, max_wait, Duration::ZERO);
+                    return Ok(d.and(share));
+                }
+                Ok(d)
+            }
             Err(e) => {
                 let until = self.elapsed_ns().saturating_add(
                     u64::try_from(self.cfg.retry_after_failure.as_nanos()).unwrap_or(u64::MAX),
