@@ -101,6 +101,7 @@ pub(crate) enum Decision {
 
 impl Decision {
     /// Both decisions: the longer wait; a refusal if either refuses.
+    #[cfg(feature = "redis")]
     pub(crate) fn and(self, other: Decision) -> Decision {
         match (self, other) {
             (Decision::Reject(a), Decision::Reject(b)) => Decision::Reject(a.max(b)),
