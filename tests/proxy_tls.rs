@@ -3,7 +3,6 @@
 
 mod support;
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -34,35 +33,9 @@ async fn wait_listening(port: u16) {
     panic!("nothing listens on 127.0.0.1:{port}");
 }
 
-/// Where `name` is installed, if it is. A test that needs a missing program is skipped with a
-/// message, except when `TOWER_REQUESTS_REQUIRE_PROGRAMS` is set (CI sets it) or `CI` is set:
-/// there a missing program fails the test.
-fn find_binary(name: &str) -> Option<String> {
-    let path_dirs = std::env::var("PATH").unwrap_or_default();
-    let dirs = path_dirs
-        .split(':')
-        .chain(["/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"])
-        .filter(|d| !d.is_empty());
-    for dir in dirs {
-        let path = format!("{dir}/{name}");
-        if std::path::Path::new(&path).is_file() {
-            return Some(path);
-        }
-    }
-    let required = ["TOWER_REQUESTS_REQUIRE_PROGRAMS", "CI"]
-        .iter()
-        .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty() && v != "0" && v != "false"));
-    if required {
-        panic!("{name} is not installed and this run requires it: `apt-get install {name}`");
-    }
-    // Straight to stderr: the test harness would swallow `eprintln!` of a passing test.
-    let _ = writeln!(
-        std::io::stderr(),
-        "\nSKIPPED: {name} is not installed; `bash scripts/test.sh` installs it \
-         (or `apt-get install {name}`)"
-    );
-    None
-}
+#[path = "../layers/tests/programs/mod.rs"]
+mod programs;
+use programs::find_binary;
 
 /// A tinyproxy instance on a free port with BasicAuth `user:pass`, killed on drop.
 struct Tinyproxy {

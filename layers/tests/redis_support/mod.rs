@@ -3,36 +3,13 @@
 //! `TOWER_REQUESTS_REQUIRE_PROGRAMS` or `CI` is set, where it fails.
 #![allow(dead_code)]
 
-use std::io::Write;
+#[path = "../programs/mod.rs"]
+mod programs;
+use programs::find_binary;
+
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn find_binary(name: &str) -> Option<String> {
-    let path_dirs = std::env::var("PATH").unwrap_or_default();
-    let dirs = path_dirs
-        .split(':')
-        .chain(["/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"])
-        .filter(|d| !d.is_empty());
-    for dir in dirs {
-        let path = format!("{dir}/{name}");
-        if std::path::Path::new(&path).is_file() {
-            return Some(path);
-        }
-    }
-    let required = ["TOWER_REQUESTS_REQUIRE_PROGRAMS", "CI"]
-        .iter()
-        .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty() && v != "0" && v != "false"));
-    if required {
-        panic!("{name} is not installed and this run requires it: `apt-get install {name}`");
-    }
-    let _ = writeln!(
-        std::io::stderr(),
-        "\nSKIPPED: {name} is not installed; `bash scripts/test.sh` installs it \
-         (or `apt-get install {name}`)"
-    );
-    None
-}
 
 /// A redis-server; `stop` and `start_again` kill it and start it on the same port (empty).
 pub struct RedisServer {
