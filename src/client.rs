@@ -423,6 +423,11 @@ impl HttpClient {
                 },
             };
         }
+        // The request's own connect limit, for a connection made for it (either path).
+        let connect_timeout = req
+            .extensions()
+            .get::<crate::layers::ext::ConnectTimeout>()
+            .map(|t| t.0);
         if let Some(proxy) = (!self.proxies.is_empty())
             .then(|| self.proxies.intercept(req.uri()))
             .flatten()
@@ -436,10 +441,6 @@ impl HttpClient {
                         .entry(PROXY_AUTHORIZATION)
                         .or_insert_with(|| auth.clone());
                 }
-                let connect_timeout = req
-                    .extensions()
-                    .get::<crate::layers::ext::ConnectTimeout>()
-                    .map(|t| t.0);
                 return ResponseFuture {
                     inner: Inner::Forwarded {
                         fut: self.forward.send(proxy.uri().clone(), req),
@@ -450,10 +451,6 @@ impl HttpClient {
             // Tunnelled (CONNECT or SOCKS): the target would read this header.
             req.headers_mut().remove(PROXY_AUTHORIZATION);
         }
-        let connect_timeout = req
-            .extensions()
-            .get::<crate::layers::ext::ConnectTimeout>()
-            .map(|t| t.0);
         ResponseFuture {
             inner: Inner::Pooled {
                 fut: self.inner.request(req),
@@ -556,6 +553,18 @@ mod tests {
         let err = session.get("http://127.0.0.1:9/").send().await.unwrap_err();
         assert!(format!("{err:#}").contains("HTTP_PROXY"), "{err:#}");
         assert!(err.is_builder() && !err.is_connect(), "{err:?}");
+        // Under layers that wrap errors, too.
+        let stacked = tower::ServiceBuilder::new()
+            .layer(crate::layers::RetryLayer::new(crate::Retry::new().total(2)))
+            .service(HttpClient::or_refusing(
+                HttpClient::builder().proxy_env_from([("HTTP_PROXY", "ftp://proxy.test:21")]),
+            ));
+        let err = crate::Session::from_service(stacked)
+            .get("http://127.0.0.1:9/")
+            .send()
+            .await
+            .unwrap_err();
+        assert!(err.is_builder(), "{err:?}");
 
         let fine = HttpClient::or_refusing(HttpClient::builder().trust_env(false));
         assert!(fine.refused.is_none());

@@ -176,7 +176,7 @@ impl Error {
             Err(err) => {
                 let kind = if chain(&*err).any(is_body_error) {
                     Kind::Body
-                } else if err.is::<crate::BuildError>() {
+                } else if chain(&*err).any(|e| e.is::<crate::BuildError>()) {
                     // A client whose settings were unusable (`HttpClient::new` with a bad proxy
                     // variable): nothing was sent.
                     Kind::Builder

@@ -204,7 +204,7 @@ impl DefaultCookieStore {
                 continue;
             };
             if let Ok(cookie) = parse_line(line, origin, now, store.limits.max_cookie_size) {
-                let stored = cookie.expires.is_none_or(|t| t > now);
+                let stored = !cookie.is_expired_at(now);
                 match store.insert(cookie, origin.secure, now) {
                     Ok(()) if stored => store.note_set(line, origin),
                     Ok(()) => {}
