@@ -181,11 +181,31 @@ struct ProbeState {
 
 /// Wraps a connector so that each connection it makes is [`Tracked`], and holds a slot of its
 /// host's [`HostLimit`] while it is open.
-#[derive(Clone, Debug)]
+///
+/// Everything sits behind one `Arc`: hyper-util's client clones its connector for every
+/// request (into the lazy connect it races against a pooled checkout) and drops it unused
+/// when the pool answers, which is nearly always. A clone is then one reference count, not a
+/// copy of the connector (resolver, proxy rules, TLS configuration: several references and
+/// about a hundred bytes moved with the checkout); the connector itself is cloned only when a
+/// connection is really made.
+#[derive(Debug)]
 pub(crate) struct TrackedConnector<C> {
+    shared: Arc<ConnectorParts<C>>,
+}
+
+#[derive(Debug)]
+struct ConnectorParts<C> {
     inner: C,
     limit: Option<Arc<HostLimit>>,
     idle_cap: Option<Arc<IdleCap>>,
+}
+
+impl<C> Clone for TrackedConnector<C> {
+    fn clone(&self) -> Self {
+        TrackedConnector {
+            shared: self.shared.clone(),
+        }
+    }
 }
 
 impl<C> TrackedConnector<C> {
@@ -195,9 +215,11 @@ impl<C> TrackedConnector<C> {
         idle_cap: Option<Arc<IdleCap>>,
     ) -> Self {
         TrackedConnector {
-            inner,
-            limit,
-            idle_cap,
+            shared: Arc::new(ConnectorParts {
+                inner,
+                limit,
+                idle_cap,
+            }),
         }
     }
 }
@@ -206,7 +228,7 @@ type TrackedFuture<T> = Pin<Box<dyn Future<Output = Result<TokioIo<Tracked<T>>, 
 
 impl<C> Service<Uri> for TrackedConnector<C>
 where
-    C: Service<Uri> + Clone + Send + 'static,
+    C: Service<Uri> + Clone + Send + Sync + 'static,
     C::Response: hyper::rt::Read + hyper::rt::Write + Connection + Unpin + Send,
     C::Error: Into<BoxError>,
     C::Future: Send,
@@ -215,26 +237,27 @@ where
     type Error = BoxError;
     type Future = TrackedFuture<C::Response>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx).map_err(Into::into)
+    /// Always ready: the connector used for a connection is a clone of the shared one, made
+    /// ready inside the returned future.
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, dst: Uri) -> Self::Future {
-        let cap = self.idle_cap.clone();
+        let parts = &*self.shared;
+        let cap = parts.idle_cap.clone();
+        let limit = parts.limit.clone();
         let within = crate::connect::connect_limit();
-        let Some(limit) = self.limit.clone() else {
-            let connecting = self.inner.call(dst);
-            return Box::pin(async move {
-                let io = crate::connect::within(within, connecting).await?;
-                Ok(Tracked::wrap(io, None, cap))
-            });
-        };
-        let mut inner = self.inner.clone();
+        let connector = parts.inner.clone();
         Box::pin(async move {
             // Waiting for a slot under `pool_max_per_host` is not connecting.
-            let permit = limit.acquire(&dst).await;
-            let io = crate::connect::within(within, inner.call(dst)).await?;
-            Ok(Tracked::wrap(io, Some(permit), cap))
+            let permit = match limit {
+                Some(limit) => Some(limit.acquire(&dst).await),
+                None => None,
+            };
+            let connecting = tower::ServiceExt::oneshot(connector, dst);
+            let io = crate::connect::within(within, connecting).await?;
+            Ok(Tracked::wrap(io, permit, cap))
         })
     }
 }

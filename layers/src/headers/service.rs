@@ -46,9 +46,16 @@ where
         if !defaults.is_empty() {
             if req.extensions().get::<WithoutHeaders>().is_none() {
                 if req.headers().is_empty() {
-                    // Every default applies: a copy of the map is cheaper than hashing and
-                    // inserting each name (the common `session.get(url)` with no headers).
-                    *req.headers_mut() = HeaderMap::clone(&defaults);
+                    // Every default applies (the common `session.get(url)` with no headers).
+                    // Not `HeaderMap::clone`: its copy has no room left, and the next header
+                    // added below (Cookie, Authorization, the client's Host) reallocates and
+                    // moves every entry, which costs more than inserting the defaults into a
+                    // map made with room for them.
+                    let mut headers = HeaderMap::with_capacity(defaults.len() + ROOM_BELOW);
+                    for (name, value) in defaults.iter() {
+                        headers.append(name.clone(), value.clone());
+                    }
+                    *req.headers_mut() = headers;
                 } else {
                     add_defaults(req.headers_mut(), &defaults, None);
                 }
@@ -68,12 +75,15 @@ where
 /// Appends every default (all its values) whose name the request does not carry and
 /// `without` does not name. One pass over the defaults: `HeaderMap::iter` yields a name's
 /// values together, with the same name reference.
+/// Headers the layers below usually add (Cookie, Authorization, the client's Host): room is
+/// made for them with the defaults, so that adding them does not grow the map.
+const ROOM_BELOW: usize = 3;
+
 fn add_defaults(headers: &mut HeaderMap, defaults: &HeaderMap, without: Option<&WithoutHeaders>) {
     // One allocation for the request's headers, not one per growth step. `HeaderMap::reserve(n)`
     // rounds n up to a power of two and keeps a quarter of it free, so ask for room for the
-    // defaults plus the two headers layers below often add (cookie, authorization) with that
-    // quarter counted in.
-    let want = headers.len() + defaults.len() + 2;
+    // defaults plus `ROOM_BELOW` with that quarter counted in.
+    let want = headers.len() + defaults.len() + ROOM_BELOW;
     headers.reserve((want * 4).div_ceil(3) - headers.len());
     let mut current: Option<&HeaderName> = None;
     let mut skip = false;
