@@ -357,7 +357,8 @@ pub struct SessionBuilder {
     retry: crate::Retry,
     timeout: Option<Duration>,
     attempt_timeout: Option<Duration>,
-    max_redirects: Option<usize>,
+    max_redirects: usize,
+    follow_redirects: bool,
     redirect_policy: Option<crate::stack::DynPolicy>,
     #[cfg(feature = "cookies")]
     cookie_jar: Option<crate::CookieJar>,
@@ -376,6 +377,7 @@ impl fmt::Debug for SessionBuilder {
             .field("timeout", &self.timeout)
             .field("attempt_timeout", &self.attempt_timeout)
             .field("max_redirects", &self.max_redirects)
+            .field("follow_redirects", &self.follow_redirects)
             .finish_non_exhaustive()
     }
 }
@@ -417,7 +419,8 @@ impl SessionBuilder {
             retry: crate::Retry::disabled(),
             timeout: None,
             attempt_timeout: None,
-            max_redirects: Some(30),
+            max_redirects: 30,
+            follow_redirects: true,
             redirect_policy: None,
             #[cfg(feature = "cookies")]
             cookie_jar: None,
@@ -543,14 +546,18 @@ impl SessionBuilder {
     }
 
     /// Follow at most `max` redirects (default 30), then fail with [`Error::is_redirect`].
+    /// Independent of [`redirects`](Self::redirects), in either order: with redirects off, it
+    /// is the limit for a request that turns them on
+    /// ([`RequestBuilder::redirects`](crate::RequestBuilder::redirects)).
     pub fn max_redirects(mut self, max: usize) -> Self {
-        self.max_redirects = Some(max);
+        self.max_redirects = max;
         self
     }
 
-    /// `false`: return 3xx responses as they are instead of following them.
+    /// `false`: return 3xx responses as they are instead of following them (default `true`).
+    /// The limit set with [`max_redirects`](Self::max_redirects) is kept either way.
     pub fn redirects(mut self, follow: bool) -> Self {
-        self.max_redirects = if follow { Some(30) } else { None };
+        self.follow_redirects = follow;
         self
     }
 
@@ -876,6 +883,7 @@ impl SessionBuilder {
             timeout: self.timeout,
             attempt_timeout: self.attempt_timeout,
             max_redirects: self.max_redirects,
+            follow_redirects: self.follow_redirects,
             redirect_policy: self.redirect_policy,
             #[cfg(feature = "cookies")]
             jar: self.cookie_store.then(|| jar.clone()),

@@ -90,7 +90,8 @@ pub(crate) struct Stack {
     pub(crate) retry: crate::Retry,
     pub(crate) timeout: Option<Duration>,
     pub(crate) attempt_timeout: Option<Duration>,
-    pub(crate) max_redirects: Option<usize>,
+    pub(crate) max_redirects: usize,
+    pub(crate) follow_redirects: bool,
     pub(crate) redirect_policy: Option<DynPolicy>,
     #[cfg(feature = "cookies")]
     pub(crate) jar: Option<crate::CookieJar>,
@@ -253,9 +254,11 @@ impl Stack {
             Some(auth) => Either::Left(auth.layer(svc)),
             None => Either::Right(svc),
         };
-        let redirect = match self.max_redirects {
-            Some(max) => FollowRedirectLayer::new().max(max),
-            None => FollowRedirectLayer::none(),
+        let redirect = FollowRedirectLayer::new().max(self.max_redirects);
+        let redirect = if self.follow_redirects {
+            redirect
+        } else {
+            redirect.disabled()
         }
         .policy(SessionPolicy(self.redirect_policy));
         // Decompression sits under the default headers, so a session's own Accept-Encoding

@@ -90,6 +90,36 @@ async fn max_redirects_per_request_beats_the_session_limit() {
     assert_eq!(err.status(), Some(StatusCode::FOUND));
 }
 
+#[tokio::test]
+async fn the_session_limit_and_the_on_off_switch_are_independent() {
+    let server = chain_server().await;
+    // Turning redirects on after setting a limit keeps the limit (it used to reset it to 30).
+    let s = session().max_redirects(2).redirects(true).build().unwrap();
+    let err = s.get(server.url("/r/3")).send().await.expect_err("3 > 2");
+    assert!(err.is_redirect(), "{err:?}");
+    let resp = s.get(server.url("/r/2")).send().await.unwrap();
+    assert_eq!(resp.text().await.unwrap(), "end");
+
+    // Off for the session, with a limit: a request that turns redirects on gets that limit.
+    let s = session().max_redirects(2).redirects(false).build().unwrap();
+    let resp = s.get(server.url("/r/1")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    let err = s
+        .get(server.url("/r/3"))
+        .redirects(true)
+        .send()
+        .await
+        .expect_err("3 > 2");
+    assert!(err.is_redirect(), "{err:?}");
+    let resp = s
+        .get(server.url("/r/2"))
+        .redirects(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.text().await.unwrap(), "end");
+}
+
 async fn resp_history_len(s: &Session, server: &support::TestServer, n: u32) -> usize {
     let resp = s
         .get(server.url(&format!("/r/{n}")))
