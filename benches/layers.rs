@@ -258,8 +258,13 @@ fn profile(spec: &str) {
             .build()
             .unwrap(),
         // A logged-in session: three cookies in the jar for the URL's host; with `_paths`, the
-        // calls go to two paths of that host in turn.
-        "full_cookies_3" | "full_cookies_3_paths" => {
+        // calls go to two paths of that host in turn; with `_new_path`, each call to a path of
+        // that host not requested before (`/p<i>`, the cookies sent each time); with
+        // `_new_host`, each call to a host not seen before (`h<i>.example`, no cookies for it).
+        "full_cookies_3"
+        | "full_cookies_3_paths"
+        | "full_cookies_3_new_path"
+        | "full_cookies_3_new_host" => {
             let session = Session::builder()
                 .trust_env(false)
                 .layer(tower::layer::layer_fn(|_client: BoxService| mock()))
@@ -268,6 +273,24 @@ fn profile(spec: &str) {
             let url = Url::parse(URL).unwrap();
             for name in ["a", "b", "c"] {
                 session.cookies().set(name, "value", &url).unwrap();
+            }
+            if variant.ends_with("new_path") || variant.ends_with("new_host") {
+                let urls: Vec<String> = (0..n)
+                    .map(|i| {
+                        if variant.ends_with("new_path") {
+                            format!("http://127.0.0.1/p{i}")
+                        } else {
+                            format!("http://h{i}.example/x")
+                        }
+                    })
+                    .collect();
+                rt.block_on(async {
+                    for url in &urls {
+                        let resp = session.get(url).send().await.unwrap();
+                        assert_eq!(&resp.bytes().await.unwrap()[..], b"ok");
+                    }
+                });
+                return;
             }
             if variant.ends_with("paths") {
                 rt.block_on(async {
@@ -333,7 +356,8 @@ fn profile(spec: &str) {
                 "follow_redirect" => run!(FollowRedirectLayer::new().layer(mock())),
                 "decompression" => run!(DecompressionLayer::new().layer(mock())),
                 other => panic!(
-                    "unknown variant {other}: facade, full, full_no_mount, full_cookies_3, full_cookies_3_paths, bare, default_headers, \
+                    "unknown variant {other}: facade, full, full_no_mount, full_cookies_3, full_cookies_3_paths, \
+                     full_cookies_3_new_path, full_cookies_3_new_host, bare, default_headers, \
                      auth_basic, cookies_3, cookies_3_alternating_paths, cookies_3_alternating_hosts, retry_disabled, retry_total_3, timeout_attempt, \
                      timeout_total, follow_redirect, decompression"
                 ),

@@ -112,6 +112,23 @@ fn start_local_server() -> Rig {
         rt.block_on(async move {
             let plain = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let secure = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            // `LOOPBACK_HOSTS=<k>`: the plain server also on `k` other loopback addresses, same
+            // port (see `other_host`), for the `newhost` profiling mode.
+            let port = plain.local_addr().unwrap().port();
+            let hosts: usize = std::env::var("LOOPBACK_HOSTS")
+                .ok()
+                .map_or(0, |k| k.parse().expect("LOOPBACK_HOSTS=<count>"));
+            for i in 0..hosts {
+                let listener = TcpListener::bind(other_host(i, port)).await.unwrap();
+                tokio::spawn(async move {
+                    loop {
+                        let (s, _) = listener.accept().await.unwrap();
+                        ACCEPTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let _ = s.set_nodelay(true);
+                        tokio::spawn(serve(TokioIo::new(s)));
+                    }
+                });
+            }
             tx.send((plain.local_addr().unwrap(), secure.local_addr().unwrap()))
                 .unwrap();
             let plain_loop = async {
@@ -146,8 +163,15 @@ fn start_local_server() -> Rig {
     }
 }
 
-/// Plain-http connections the server accepted (the profiling mode prints it: a client that
-/// reuses its pooled connection opens one).
+/// The `i`-th other loopback address of the plain server (127.0.1.1, 127.0.1.2, ...; Linux
+/// routes all of 127.0.0.0/8 to the loopback interface), so that a client sees each as a host
+/// it has not seen before.
+fn other_host(i: usize, port: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 1 + (i / 250) as u8, 1 + (i % 250) as u8], port))
+}
+
+/// Plain-http connections the server accepted, on all its addresses (the profiling mode prints
+/// it: a client that reuses its pooled connection opens one).
 static ACCEPTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 async fn serve<I>(io: I)
@@ -439,17 +463,20 @@ fn current_thread_runtime() -> tokio::runtime::Runtime {
 }
 
 /// Profiling mode, outside criterion:
-/// `LOOPBACK_PROFILE=<raw|raw_headers|session|reqwest|client|facade>:<n>[:big|:c64|:ct|:tls]`
+/// `LOOPBACK_PROFILE=<raw|raw_headers|session|reqwest|client|facade>:<n>[:<mode>[+<mode>...]]`
 /// makes `n` sequential plain-http GETs (small, of the 1 MiB body, 64 at once each, small on a
 /// current-thread client runtime, or small over https with HTTP/1.1: raw, session and reqwest
 /// only) with one client (after one warm-up request) and exits, for `valgrind --tool=callgrind`
 /// (instructions) or `strace -f -c` (system calls): the difference between two `n` is the cost
-/// per request, server included.
+/// per request, server included. Session only, a logged-in one (three cookies for the server's
+/// host): `newpath`, each request to a path not requested before (`/p<i>`); `newhost`, each to a
+/// host not seen before (the server's other addresses, `LOOPBACK_HOSTS` of them, at least
+/// `n + 1`), a new connection each time.
 fn profile(spec: &str) {
     let mut fields = spec.split(':');
     let (client, n) = (fields.next().unwrap(), fields.next().expect("<client>:<n>"));
     let n: u32 = n.parse().expect("a count");
-    // Modes, any number of them: `big`, `c64`, `ct`, `tls`, `cookie`.
+    // Modes, any number of them: `big`, `c64`, `ct`, `tls`, `cookie`, `newpath`, `newhost`.
     let modes: Vec<&str> = fields.flat_map(|f| f.split('+')).collect();
     let mode = |m: &str| modes.contains(&m);
     // `cookie`: every response sets `sid=abc`; `big`: the 1 MiB body.
@@ -499,6 +526,27 @@ fn profile(spec: &str) {
             }));
         }
         // `facade` (diagnostics): the facade over this crate's pooled client, with no layers.
+        "session" if mode("newpath") || mode("newhost") => {
+            let session = session(&rig);
+            for name in ["a", "b", "c"] {
+                let url = tower_requests::Url::parse(&url).unwrap();
+                session.cookies().set(name, "value", &url).unwrap();
+            }
+            let urls: Vec<String> = (0..=n as usize)
+                .map(|i| {
+                    if mode("newpath") {
+                        format!("{scheme}://{addr}/p{i}")
+                    } else {
+                        format!("{scheme}://{}/", other_host(i, addr.port()))
+                    }
+                })
+                .collect();
+            let next = std::cell::Cell::new(0);
+            rt.block_on(steps(n, width, || {
+                let i = next.replace(next.get() + 1);
+                get_session(&session, &urls[i])
+            }));
+        }
         "session" | "facade" => {
             let session = if client == "session" {
                 session(&rig)

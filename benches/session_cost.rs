@@ -3,7 +3,8 @@
 //! (target ≤ 50 KB), measured with a counting allocator; then the many-sessions scenario, 10 000
 //! isolated sessions (one per user) against one in-process server: each logs in (gets its own
 //! cookie) and reads it back; time and memory are printed (`SESSIONS=n` changes the count).
-//! `cargo bench --bench session_cost`.
+//! `cargo bench --bench session_cost`; `SESSION_PROFILE=new:<n>` or `SESSION_PROFILE=idle` is
+//! a profiling mode (see [`profile`]).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::net::SocketAddr;
@@ -11,7 +12,7 @@ use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, Criterion};
 use futures_util::stream::{self, StreamExt};
 use http_body_util::Full;
 use tower_requests::{Certificate, Session};
@@ -191,5 +192,37 @@ fn session_cost(c: &mut Criterion) {
     many_sessions(&rt, n);
 }
 
+/// Profiling mode, outside criterion: `SESSION_PROFILE=new:<n>` makes `n` default sessions after
+/// the first (each `Session::new()`, then dropped) and exits, for `valgrind --tool=callgrind`: the
+/// difference between two `n` is the cost of one. `SESSION_PROFILE=idle` prints the bytes an idle
+/// `Session::new()` keeps (`idle bytes: <n>`, the mean over 1 000 live sessions).
+fn profile(spec: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let _guard = rt.enter();
+    drop(Session::new()); // the first one builds the process-wide TLS config
+    match spec.split_once(':') {
+        Some(("new", n)) => {
+            let n: usize = n.parse().expect("a count");
+            for _ in 0..n {
+                drop(std::hint::black_box(Session::new()));
+            }
+        }
+        None if spec == "idle" => {
+            println!("idle bytes: {}", live_bytes_per_session(1000, Session::new));
+        }
+        _ => panic!("SESSION_PROFILE=new:<n> or SESSION_PROFILE=idle"),
+    }
+}
+
 criterion_group!(benches, session_cost);
-criterion_main!(benches);
+
+fn main() {
+    if let Ok(spec) = std::env::var("SESSION_PROFILE") {
+        return profile(&spec);
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
