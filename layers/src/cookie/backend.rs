@@ -10,7 +10,7 @@ use url::Url;
 
 use super::error::CookieError;
 use super::model::{Cookie, CookieLimits};
-use super::parse::{parse_line, Origin};
+use super::parse::{parse_line, parse_line_at, Origin};
 use super::store::{header_value, Store};
 
 /// What [`CookieJar`](super::CookieJar) and [`CookieLayer`](super::CookieLayer) need from a
@@ -203,10 +203,12 @@ impl DefaultCookieStore {
             let Ok(line) = std::str::from_utf8(value.as_bytes()) else {
                 continue;
             };
-            if let Ok(cookie) = parse_line(line, origin, now, store.limits.max_cookie_size) {
+            if let Ok((cookie, relative)) =
+                parse_line_at(line, origin, now, store.limits.max_cookie_size)
+            {
                 let stored = !cookie.is_expired_at(now);
                 match store.insert(cookie, origin.secure, now) {
-                    Ok(()) if stored => store.note_set(line, origin),
+                    Ok(()) if stored => store.note_set(line, origin, relative),
                     Ok(()) => {}
                     Err(_e) => {
                         #[cfg(feature = "tracing")]

@@ -334,6 +334,17 @@ pub(crate) fn parse_line(
     now: SystemTime,
     max_size: usize,
 ) -> Result<Cookie, CookieError> {
+    parse_line_at(line, origin, now, max_size).map(|(cookie, _)| cookie)
+}
+
+/// [`parse_line`], and whether the cookie's expiry was computed from `now` (a valid `Max-Age`,
+/// or an `Expires` past the 400-day cap): the same line read later gives a later expiry.
+pub(crate) fn parse_line_at(
+    line: &str,
+    origin: &Origin<'_>,
+    now: SystemTime,
+    max_size: usize,
+) -> Result<(Cookie, bool), CookieError> {
     if has_forbidden_ctl(line) {
         return Err(CookieError::ControlCharacter);
     }
@@ -358,11 +369,11 @@ pub(crate) fn parse_line(
     let parsed = parse_attributes(attrs);
 
     // 5.7: the last Max-Age wins over any Expires; both capped at 400 days.
-    let expires = match (parsed.max_age, parsed.expires) {
-        (Some(None), _) => Some(UNIX_EPOCH),
-        (Some(Some(secs)), _) => Some(now + Duration::from_secs(secs).min(MAX_AGE_CAP)),
-        (None, Some(t)) => Some(t.min(now + MAX_AGE_CAP)),
-        (None, None) => None,
+    let (expires, relative) = match (parsed.max_age, parsed.expires) {
+        (Some(None), _) => (Some(UNIX_EPOCH), false),
+        (Some(Some(secs)), _) => (Some(now + Duration::from_secs(secs).min(MAX_AGE_CAP)), true),
+        (None, Some(t)) => (Some(t.min(now + MAX_AGE_CAP)), t > now + MAX_AGE_CAP),
+        (None, None) => (None, false),
     };
 
     // `Domain=.` leaves an empty domain: a host-only cookie (5.7), overriding an earlier Domain.
@@ -455,7 +466,7 @@ pub(crate) fn parse_line(
         });
     }
 
-    Ok(Cookie {
+    let cookie = Cookie {
         name: name.to_string(),
         value: value.to_string(),
         domain,
@@ -466,7 +477,8 @@ pub(crate) fn parse_line(
         same_site: parsed.same_site,
         host_only,
         created: now,
-    })
+    };
+    Ok((cookie, relative))
 }
 
 /// Validation for cookies that do not come from a Set-Cookie line ([`CookieJar::set`], files).

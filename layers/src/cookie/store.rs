@@ -53,10 +53,10 @@ pub(crate) struct Store {
 /// valid too. Only lines without `Max-Age` are kept: a relative expiry moves with every
 /// response, and goes through the parser (then [`Store::insert`] moves only the expiry).
 struct LastSet {
-    line: Box<[u8]>,
-    host: Box<str>,
+    line: Vec<u8>,
+    host: String,
     /// The default path of the request the line answered (what a line without `Path` gets).
-    dir: Box<str>,
+    dir: String,
     secure: bool,
     /// [`Store::generation`] after the line was stored.
     generation: u64,
@@ -238,19 +238,30 @@ impl Store {
     }
 
     /// Notes `line` (just stored, from `origin`) as the last Set-Cookie line, unless its expiry
-    /// is relative (`Max-Age`).
-    pub(crate) fn note_set(&mut self, line: &str, origin: &Origin<'_>) {
-        let relative = line
-            .as_bytes()
-            .windows(7)
-            .any(|w| w.eq_ignore_ascii_case(b"max-age"));
-        self.last_set = (!relative).then(|| LastSet {
-            line: line.as_bytes().into(),
-            host: origin.host.into(),
-            dir: default_path(origin.path).into(),
-            secure: origin.secure,
-            generation: self.generation,
+    /// is `relative` (computed from the time it was read: `Max-Age`).
+    pub(crate) fn note_set(&mut self, line: &str, origin: &Origin<'_>, relative: bool) {
+        if relative {
+            self.last_set = None;
+            return;
+        }
+        let generation = self.generation;
+        let dir = default_path(origin.path);
+        // The previous line's buffers are reused: no allocation once they are large enough.
+        let last = self.last_set.get_or_insert_with(|| LastSet {
+            line: Vec::new(),
+            host: String::new(),
+            dir: String::new(),
+            secure: false,
+            generation,
         });
+        last.line.clear();
+        last.line.extend_from_slice(line.as_bytes());
+        last.host.clear();
+        last.host.push_str(origin.host);
+        last.dir.clear();
+        last.dir.push_str(&dir);
+        last.secure = origin.secure;
+        last.generation = generation;
     }
 
     fn remove_from_bucket(&mut self, domain: &str, seq: u64) -> Option<Stored> {

@@ -641,6 +641,19 @@ fn the_same_set_cookie_again_changes_nothing_but_a_relative_expiry() {
     store_.purge_expired(first + Duration::from_millis(1));
     drop(store_);
     assert_eq!(count("m"), 1, "not expired at the first expiry");
+
+    // An Expires beyond the 400-day cap is capped from the time the line is read: also moved.
+    store("far=1; Path=/; Expires=Fri, 01 Jan 2300 00:00:00 GMT", &u);
+    let far = |jar: &CookieJar| jar.iter().find(|c| c.name() == "far").unwrap().expires();
+    let first = far(&jar).unwrap();
+    std::thread::sleep(Duration::from_millis(5));
+    store("far=1; Path=/; Expires=Fri, 01 Jan 2300 00:00:00 GMT", &u);
+    assert!(far(&jar).unwrap() > first, "the capped expiry moved");
+    // A `Max-Age` that is not a number is ignored: the line's expiry is fixed, not re-read.
+    store("fixed=1; Path=/; Max-Age=soon", &u);
+    let generation = jar.lock().generation();
+    store("fixed=1; Path=/; Max-Age=soon", &u);
+    assert_eq!(jar.lock().generation(), generation, "nothing stored again");
 }
 
 /// When every cookie an origin could be sent has `Path=/`, the header kept for one path serves
