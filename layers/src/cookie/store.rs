@@ -259,7 +259,7 @@ impl Store {
         last.host.clear();
         last.host.push_str(origin.host);
         last.dir.clear();
-        last.dir.push_str(&dir);
+        last.dir.push_str(dir);
         last.secure = origin.secure;
         last.generation = generation;
     }
