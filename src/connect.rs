@@ -160,10 +160,12 @@ pub(crate) async fn within<T, E: Into<BoxError>>(
 /// The TLS configuration for `https://` proxies: the client's, offering HTTP/1.1 only (CONNECT
 /// and forwarding are HTTP/1.1).
 #[cfg(feature = "rustls")]
-pub(crate) fn proxy_tls(tls: &ClientConfig) -> ProxyTls {
-    let mut proxy_tls = tls.clone();
-    proxy_tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Arc::new(proxy_tls)
+pub(crate) fn proxy_tls(tls: &Arc<ClientConfig>) -> ProxyTls {
+    crate::tls::proxy_config(tls, |tls| {
+        let mut proxy_tls = tls.clone();
+        proxy_tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+        proxy_tls
+    })
 }
 
 /// TLS for `https://` proxies: none without a TLS feature.

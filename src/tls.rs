@@ -306,6 +306,19 @@ impl ServerCertVerifier for ExtraRoots {
     }
 }
 
+/// The configuration for `https://` proxies made from `tls` (see `connect::proxy_tls`): for
+/// the shared default configuration, one shared copy too, rather than ~360 bytes per session.
+pub(crate) fn proxy_config(
+    tls: &Arc<ClientConfig>,
+    make: impl FnOnce(&ClientConfig) -> ClientConfig,
+) -> Arc<ClientConfig> {
+    static DEFAULT_PROXY: OnceLock<Arc<ClientConfig>> = OnceLock::new();
+    if Arc::ptr_eq(tls, shared_default_config()) {
+        return DEFAULT_PROXY.get_or_init(|| Arc::new(make(tls))).clone();
+    }
+    Arc::new(make(tls))
+}
+
 fn shared_default_config() -> &'static Arc<ClientConfig> {
     static CONFIG: OnceLock<Arc<ClientConfig>> = OnceLock::new();
     CONFIG.get_or_init(|| {

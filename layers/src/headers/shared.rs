@@ -10,23 +10,13 @@ use http::HeaderMap;
 /// The `User-Agent` and `Accept` a session sends unless told otherwise:
 /// `User-Agent: tower-requests/<version>` and `Accept: */*`.
 pub fn default_headers() -> HeaderMap {
-    let mut headers = HeaderMap::with_capacity(2);
+    // Room for the two below and the `Accept-Encoding` a session adds.
+    let mut headers = HeaderMap::with_capacity(3);
     headers.insert(
         USER_AGENT,
         HeaderValue::from_static(concat!("tower-requests/", env!("CARGO_PKG_VERSION"))),
     );
     headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
-    headers
-}
-
-/// Free room kept in the stored defaults' index table. A request with no headers of its own gets
-/// a copy of the defaults (the index table is copied at its size), and layers below then add a
-/// few headers (`Accept-Encoding` by the decompression layer when absent, `Cookie`,
-/// `Authorization`): with this room none of them grows and rehashes the copy.
-const ROOM: usize = 3;
-
-fn with_room(mut headers: HeaderMap) -> HeaderMap {
-    headers.reserve(ROOM);
     headers
 }
 
@@ -43,7 +33,7 @@ impl SharedHeaders {
     /// A handle holding `headers`.
     pub fn new(headers: HeaderMap) -> Self {
         SharedHeaders {
-            inner: Arc::new(RwLock::new(Arc::new(with_room(headers)))),
+            inner: Arc::new(RwLock::new(Arc::new(headers))),
         }
     }
 
@@ -60,9 +50,7 @@ impl SharedHeaders {
     fn update<R>(&self, f: impl FnOnce(&mut HeaderMap) -> R) -> R {
         let mut guard = self.inner.write().unwrap_or_else(PoisonError::into_inner);
         let map = Arc::make_mut(&mut guard);
-        let out = f(map);
-        map.reserve(ROOM);
-        out
+        f(map)
     }
 
     /// Sets `name` to `value` (replacing every previous value), returning the previous first value.
@@ -119,7 +107,7 @@ impl SharedHeaders {
 
     /// Replaces all the defaults with `headers`.
     pub fn replace(&self, headers: HeaderMap) {
-        *self.inner.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(with_room(headers));
+        *self.inner.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(headers);
     }
 
     /// Removes all the defaults.
