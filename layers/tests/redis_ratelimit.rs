@@ -171,3 +171,69 @@ fn names_that_break_the_hash_tag_are_refused() {
     }
     assert!(RedisLimiter::new(client, "fleet:crawler").is_ok());
 }
+
+/// Three members (one connection each, `expected_members(3)`) with eight callers each, always
+/// waiting for their turn, share 100 calls/s and a burst of 20; they come back from their
+/// fallback at different times (pauses of 200, 500 and 800 ms); redis-server is killed and
+/// restarted (empty) in the middle. Every call the service saw counts: from the first to the
+/// last, at most `rate × time + burst`, as if Redis had never gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_keeps_the_exact_limit_across_a_restart() {
+    let Some(mut redis) = RedisServer::start() else {
+        return;
+    };
+    const RATE: u32 = 100;
+    const BURST: u32 = 20;
+    let quota = Quota::per_second(RATE).unwrap().burst(BURST);
+    let seen = Arc::new(std::sync::Mutex::new(Vec::<std::time::Instant>::new()));
+    let start = std::time::Instant::now();
+    let run_for = Duration::from_millis(2600);
+    let mut tasks = Vec::new();
+    for pause in [200, 500, 800] {
+        let limiter = RedisLimiter::new(redis::Client::open(redis.url()).unwrap(), "fleet")
+            .unwrap()
+            .expected_members(3)
+            .retry_after_failure(Duration::from_millis(pause));
+        let seen = seen.clone();
+        let svc = tower::ServiceBuilder::new()
+            .layer(RateLimitLayer::redis(quota, limiter))
+            .service(service_fn(move |_req: Request<String>| {
+                seen.lock().unwrap().push(std::time::Instant::now());
+                async { Ok::<_, Infallible>(Response::new(String::new())) }
+            }));
+        for _ in 0..8 {
+            let svc = svc.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut failed = 0;
+                while start.elapsed() < run_for {
+                    if svc.clone().oneshot(get()).await.is_err() {
+                        failed += 1;
+                    }
+                }
+                failed
+            }));
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    if std::env::var_os("FLEET_NO_RESTART").is_none() {
+        redis.stop();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        redis.start_again();
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 0, "a call failed");
+    }
+    let seen = seen.lock().unwrap();
+    let window = seen.last().unwrap().duration_since(seen[0]).as_secs_f64();
+    // On this process's clock (Redis's is the one the limit keeps to), timing the first and the
+    // last call: half a call of give.
+    let limit = f64::from(RATE) * window + f64::from(BURST) + 0.5;
+    eprintln!(
+        "{} calls in {window:.3} s, limit {limit:.2} (margin {:.2})",
+        seen.len(),
+        limit - seen.len() as f64
+    );
+    assert!(seen.len() as f64 <= limit, "{} > {limit:.2}", seen.len());
+    // And the fallback did not stall the fleet.
+    assert!(seen.len() as f64 >= 0.6 * limit, "{} calls", seen.len());
+}

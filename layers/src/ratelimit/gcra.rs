@@ -153,6 +153,24 @@ impl Local {
         self.acquire_after(key, max_wait, Duration::ZERO).0
     }
 
+    /// How far the key's schedule (its TAT) is from now, in µs: negative when it is in the past,
+    /// `None` for a key never seen.
+    #[cfg(feature = "redis")]
+    pub(crate) fn tat_from_now_us(&self, key: &str) -> Option<i64> {
+        let now = u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let tat = *self
+            .tats
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)?;
+        let us = |ns: u64| i64::try_from(ns / 1000).unwrap_or(i64::MAX);
+        Some(if tat >= now {
+            us(tat - now)
+        } else {
+            -us(now - tat)
+        })
+    }
+
     /// [`acquire`](Self::acquire) with the key's schedule at least `floor` ahead of now (what a
     /// shared limiter last said of the fleet's). Also returns how far ahead the key's schedule
     /// is now.
