@@ -237,8 +237,8 @@ where
     type Error = BoxError;
     type Future = TrackedFuture<C::Response>;
 
-    /// Always ready: the connector used for a connection is a clone of the shared one, made
-    /// ready inside the returned future.
+    /// Always ready: the connector used for a connection is a clone of the shared one, asked
+    /// for readiness when the connection is made.
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         Poll::Ready(Ok(()))
     }
@@ -246,18 +246,31 @@ where
     fn call(&mut self, dst: Uri) -> Self::Future {
         let parts = &*self.shared;
         let cap = parts.idle_cap.clone();
-        let limit = parts.limit.clone();
         let within = crate::connect::connect_limit();
-        let connector = parts.inner.clone();
+        let mut connector = parts.inner.clone();
+        let Some(limit) = parts.limit.clone() else {
+            // The connectors here are ready at once (a resolver that is always ready): then the
+            // connection starts now and the future holds only its connect future.
+            let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+            if let Poll::Ready(Ok(())) = connector.poll_ready(&mut cx) {
+                let connecting = connector.call(dst);
+                return Box::pin(async move {
+                    let io = crate::connect::within(within, connecting).await?;
+                    Ok(Tracked::wrap(io, None, cap))
+                });
+            }
+            return Box::pin(async move {
+                let connecting = tower::ServiceExt::oneshot(connector, dst);
+                let io = crate::connect::within(within, connecting).await?;
+                Ok(Tracked::wrap(io, None, cap))
+            });
+        };
         Box::pin(async move {
             // Waiting for a slot under `pool_max_per_host` is not connecting.
-            let permit = match limit {
-                Some(limit) => Some(limit.acquire(&dst).await),
-                None => None,
-            };
+            let permit = limit.acquire(&dst).await;
             let connecting = tower::ServiceExt::oneshot(connector, dst);
             let io = crate::connect::within(within, connecting).await?;
-            Ok(Tracked::wrap(io, permit, cap))
+            Ok(Tracked::wrap(io, Some(permit), cap))
         })
     }
 }
