@@ -368,8 +368,13 @@ fn loopback(c: &mut Criterion) {
     let raw_cpu = cpu_per_request(&rt, n, || get_raw(&raw, &uri));
     let session_cpu = cpu_per_request(&rt, n, || get_session(&session, &url));
     let reqwest_cpu = cpu_per_request(&rt, n, || get_reqwest(&reqwest, &url));
+    let counted = if std::env::var_os("LOOPBACK_SERVER").is_some() {
+        "client process alone"
+    } else {
+        "client + server"
+    };
     println!(
-        "cpu per request (getrusage, client + server, {n} sequential http GETs): raw {raw_cpu:.1} us, \
+        "cpu per request (getrusage, {counted}, {n} sequential http GETs): raw {raw_cpu:.1} us, \
          session {session_cpu:.1} us ({:.3}x raw), reqwest {reqwest_cpu:.1} us ({:.3}x raw)",
         session_cpu / raw_cpu,
         reqwest_cpu / raw_cpu
