@@ -50,7 +50,7 @@ pub struct Session {
 }
 
 struct Inner {
-    service: BoxService,
+    service: crate::stack::Calls,
     url_cache: crate::url_cache::UrlCache,
     #[cfg(feature = "cookies")]
     jar: crate::CookieJar,
@@ -114,7 +114,7 @@ impl Session {
         Session {
             inner: Arc::new(Inner {
                 url_cache: Default::default(),
-                service: box_service(service),
+                service: crate::stack::Calls::whole(box_service(service)),
                 #[cfg(feature = "cookies")]
                 jar: crate::CookieJar::new(),
                 headers: SharedHeaders::new(HeaderMap::new()),
@@ -194,14 +194,15 @@ impl Session {
 
     /// The stack's future for one call (inside the call's span with the `tracing` feature).
     fn call_future(&self, req: Request<Body>) -> CallFuture {
+        let service = self.inner.service.for_request(&req);
         #[cfg(feature = "tracing")]
         {
             let mut req = req;
             let span = crate::trace::call_span(&mut req);
-            tracing::Instrument::instrument(self.inner.service.call_shared(req), span)
+            tracing::Instrument::instrument(service.call_shared(req), span)
         }
         #[cfg(not(feature = "tracing"))]
-        self.inner.service.call_shared(req)
+        service.call_shared(req)
     }
 
     /// The session's cookie jar (a shared handle: changes are seen by the session at once).

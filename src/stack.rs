@@ -2,7 +2,7 @@
 //! total timeout, decompression, default headers, redirects, auth, cookies, retry, attempt
 //! timeout, then the user's layers and the client.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -219,7 +219,7 @@ impl Stack {
     ///
     /// The layers are composed as concrete types (optional ones through `Either`), so a call
     /// costs one boxed future at the top and one at `base`, not one per layer.
-    pub(crate) fn build(self, base: BoxService) -> BoxService {
+    pub(crate) fn build(self, base: BoxService) -> Calls {
         #[cfg(feature = "tracing")]
         let base = box_service(crate::trace::TraceAttemptLayer.layer(base));
         let svc = match self.attempt_timeout {
@@ -271,10 +271,112 @@ impl Stack {
             feature = "deflate"
         ))]
         let svc = tower_http::decompression::DecompressionLayer::new()
-            .layer(svc)
+            .layer(svc.map_response(mark_encoded as fn(_) -> _))
             .map_request(identity_if_removed as fn(Request<Body>) -> Request<Body>);
         let svc = DefaultHeadersLayer::shared(self.headers).layer(svc);
-        box_service(TotalTimeoutLayer::new(self.timeout).layer(svc))
+        #[cfg(any(
+            feature = "gzip",
+            feature = "brotli",
+            feature = "zstd",
+            feature = "deflate"
+        ))]
+        let svc = svc.map_response(unwrap_identity as fn(_) -> _);
+        // The total-timeout layer only where a deadline can be: on every call when the session
+        // has one, else on the calls that bring their own (see `Calls`). Without a deadline it
+        // would still wrap each response and its body, and move them once more.
+        match self.timeout {
+            Some(timeout) => Calls {
+                service: box_service(TotalTimeoutLayer::new(Some(timeout)).layer(svc)),
+                timed: None,
+            },
+            None => Calls {
+                service: box_service(svc),
+                timed: Some(OnceLock::new()),
+            },
+        }
+    }
+}
+
+/// What a session calls: its stack, and for a stack built without a total timeout, the same
+/// stack under the total-timeout layer, made when a request first brings its own
+/// ([`RequestBuilder::timeout`](crate::RequestBuilder::timeout)).
+#[derive(Clone)]
+pub(crate) struct Calls {
+    pub(crate) service: BoxService,
+    /// `None`: `service` applies total timeouts itself (a session timeout, or a stack given
+    /// whole by the user).
+    pub(crate) timed: Option<OnceLock<BoxService>>,
+}
+
+impl Calls {
+    /// A stack used as it is.
+    pub(crate) fn whole(service: BoxService) -> Calls {
+        Calls {
+            service,
+            timed: None,
+        }
+    }
+
+    /// The service for `req`.
+    pub(crate) fn for_request(&self, req: &Request<Body>) -> &BoxService {
+        match &self.timed {
+            Some(timed)
+                if req
+                    .extensions()
+                    .get::<crate::layers::ext::RequestTimeout>()
+                    .is_some() =>
+            {
+                timed.get_or_init(|| {
+                    box_service(TotalTimeoutLayer::new(None).layer(self.service.clone()))
+                })
+            }
+            _ => &self.service,
+        }
+    }
+}
+
+/// Set under the decompression layer on a response that names a `Content-Encoding`: only such
+/// a response can come out of it with a decoder around its body.
+#[cfg(any(
+    feature = "gzip",
+    feature = "brotli",
+    feature = "zstd",
+    feature = "deflate"
+))]
+#[derive(Clone, Copy)]
+struct Encoded;
+
+#[cfg(any(
+    feature = "gzip",
+    feature = "brotli",
+    feature = "zstd",
+    feature = "deflate"
+))]
+fn mark_encoded(mut resp: http::Response<Body>) -> http::Response<Body> {
+    if resp.headers().contains_key(http::header::CONTENT_ENCODING) {
+        resp.extensions_mut().insert(Encoded);
+    }
+    resp
+}
+
+/// At the top of the stack: a response the decompression layer left as it was (no
+/// `Content-Encoding`, the usual case) gets its own body back, so the session's `Body` reaches
+/// the caller as it is. tower-http's `DecompressionBody` keeps room for every decoder in line
+/// (368 bytes around a 40-byte body): boxed at the top of every call, and read through one
+/// wrapper more, for nothing.
+#[cfg(any(
+    feature = "gzip",
+    feature = "brotli",
+    feature = "zstd",
+    feature = "deflate"
+))]
+fn unwrap_identity(
+    mut resp: http::Response<tower_http::decompression::DecompressionBody<Body>>,
+) -> http::Response<Body> {
+    if resp.extensions_mut().remove::<Encoded>().is_some() {
+        resp.map(Body::new)
+    } else {
+        resp.map(tower_http::decompression::DecompressionBody::into_inner)
     }
 }
 

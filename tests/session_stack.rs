@@ -313,6 +313,31 @@ async fn timeouts_total_attempt_per_request_and_body() {
     assert!(err.is_timeout(), "{err:?}");
     assert!(started.elapsed() < Duration::from_secs(3));
 
+    // A session without a timeout: a request's own bounds it, head and body, and the next
+    // request without one is not bounded.
+    let plain = Session::new();
+    let err = plain
+        .get(server.url("/slow-head"))
+        .timeout(Duration::from_millis(200))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+    let resp = plain
+        .get(server.url("/slow-body"))
+        .timeout(Duration::from_millis(200))
+        .send()
+        .await
+        .unwrap();
+    let err = resp.bytes().await.unwrap_err();
+    assert!(err.is_timeout() && err.is_body(), "{err:?}");
+    let unbounded = tokio::time::timeout(
+        Duration::from_millis(800),
+        plain.get(server.url("/slow-head")).send(),
+    )
+    .await;
+    assert!(unbounded.is_err(), "cut short: {unbounded:?}");
+
     // The head arrives, the body stalls: reading the body times out (total deadline).
     let resp = total.get(server.url("/slow-body")).send().await.unwrap();
     let err = resp.bytes().await.unwrap_err();
