@@ -10,7 +10,7 @@ use url::Url;
 
 use super::error::CookieError;
 use super::model::{Cookie, CookieLimits};
-use super::parse::{parse_line, parse_line_at, Origin};
+use super::parse::{parse_line, parse_line_at, with_uri_origin, Origin};
 use super::store::{header_value, Store};
 
 /// What [`CookieJar`](super::CookieJar) and [`CookieLayer`](super::CookieLayer) need from a
@@ -188,13 +188,52 @@ impl DefaultCookieStore {
         self.store.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Stores the lines of one response to the request URI `uri`. A response that repeats
+    /// the last line stored, for the same URI (a logged-in site answering the same endpoint
+    /// again), is recognised by comparing bytes, without working out the URI's origin.
+    pub(crate) fn store_from_uri(
+        &self,
+        uri: &http::Uri,
+        set_cookies: &mut dyn Iterator<Item = &HeaderValue>,
+    ) {
+        let now = SystemTime::now();
+        let Some(first) = set_cookies.next() else {
+            return;
+        };
+        if self
+            .lock()
+            .repeats_last_set_for_uri(first.as_bytes(), uri, now)
+        {
+            let mut rest = set_cookies.peekable();
+            if rest.peek().is_some() {
+                with_uri_origin(uri, |origin| {
+                    self.store_from_at(origin, &mut rest, now, Some(uri))
+                });
+            }
+            return;
+        }
+        let mut all = std::iter::once(first).chain(set_cookies);
+        with_uri_origin(uri, |origin| {
+            self.store_from_at(origin, &mut all, now, Some(uri))
+        });
+    }
+
     /// Stores the lines of one response from `origin`.
     pub(crate) fn store_from(
         &self,
         origin: &Origin<'_>,
         set_cookies: &mut dyn Iterator<Item = &HeaderValue>,
     ) {
-        let now = SystemTime::now();
+        self.store_from_at(origin, set_cookies, SystemTime::now(), None);
+    }
+
+    fn store_from_at(
+        &self,
+        origin: &Origin<'_>,
+        set_cookies: &mut dyn Iterator<Item = &HeaderValue>,
+        now: SystemTime,
+        uri: Option<&http::Uri>,
+    ) {
         let mut store = self.lock();
         for value in set_cookies {
             if store.repeats_last_set(value.as_bytes(), origin, now) {
@@ -208,7 +247,7 @@ impl DefaultCookieStore {
             {
                 let stored = !cookie.is_expired_at(now);
                 match store.insert(cookie, origin.secure, now) {
-                    Ok(()) if stored => store.note_set(line, origin, relative),
+                    Ok(()) if stored => store.note_set(line, origin, relative, uri),
                     Ok(()) => {}
                     Err(_e) => {
                         #[cfg(feature = "tracing")]

@@ -12,7 +12,7 @@ use url::Url;
 use super::backend::{CookieStore, DefaultCookieStore};
 use super::error::CookieError;
 use super::model::{Cookie, CookieLimits};
-use super::parse::{check_name, check_value, parse_line, with_uri_origin, Origin};
+use super::parse::{check_name, check_value, parse_line, Origin};
 
 /// A cookie jar shared by handle: clones are the same jar (one `Arc` inside), so a jar can serve
 /// several layers, sessions and tasks at once. Every method takes `&self`.
@@ -203,7 +203,7 @@ impl CookieJar {
         let mut set_cookies = set_cookies;
         match &*self.inner {
             Backend::Builtin(s) => {
-                with_uri_origin(uri, |origin| s.store_from(origin, &mut set_cookies));
+                s.store_from_uri(uri, &mut set_cookies);
             }
             Backend::Custom(s) => {
                 if let Some(url) = crate::origin::to_url(uri) {

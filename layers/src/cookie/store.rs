@@ -54,6 +54,9 @@ pub(crate) struct Store {
 /// response, and goes through the parser (then [`Store::insert`] moves only the expiry).
 struct LastSet {
     line: Vec<u8>,
+    /// The request URI the line answered, when it came through one (without userinfo): the
+    /// same line for the same URI needs no origin at all to be recognised.
+    uri: Option<Uri>,
     host: String,
     /// The default path of the request the line answered (what a line without `Path` gets).
     dir: String,
@@ -237,9 +240,31 @@ impl Store {
         })
     }
 
+    /// [`repeats_last_set`](Self::repeats_last_set) for a line that answered the same request
+    /// URI as the last one stored: no origin needed (the same URI has the same origin).
+    pub(crate) fn repeats_last_set_for_uri(
+        &mut self,
+        line: &[u8],
+        uri: &Uri,
+        now: SystemTime,
+    ) -> bool {
+        self.purge_expired(now);
+        self.last_set.as_ref().is_some_and(|last| {
+            last.generation == self.generation
+                && *last.line == *line
+                && last.uri.as_ref() == Some(uri)
+        })
+    }
+
     /// Notes `line` (just stored, from `origin`) as the last Set-Cookie line, unless its expiry
     /// is `relative` (computed from the time it was read: `Max-Age`).
-    pub(crate) fn note_set(&mut self, line: &str, origin: &Origin<'_>, relative: bool) {
+    pub(crate) fn note_set(
+        &mut self,
+        line: &str,
+        origin: &Origin<'_>,
+        relative: bool,
+        uri: Option<&Uri>,
+    ) {
         if relative {
             self.last_set = None;
             return;
@@ -249,6 +274,7 @@ impl Store {
         // The previous line's buffers are reused: no allocation once they are large enough.
         let last = self.last_set.get_or_insert_with(|| LastSet {
             line: Vec::new(),
+            uri: None,
             host: String::new(),
             dir: String::new(),
             secure: false,
@@ -256,6 +282,9 @@ impl Store {
         });
         last.line.clear();
         last.line.extend_from_slice(line.as_bytes());
+        last.uri = uri
+            .filter(|u| u.authority().is_some_and(|a| !a.as_str().contains('@')))
+            .cloned();
         last.host.clear();
         last.host.push_str(origin.host);
         last.dir.clear();
@@ -530,6 +559,12 @@ impl Store {
             self.last.forget();
         }
         value
+    }
+
+    /// The request URI the last stored line is kept for (tests).
+    #[cfg(test)]
+    pub(crate) fn last_set_uri(&self) -> Option<&Uri> {
+        self.last_set.as_ref()?.uri.as_ref()
     }
 
     /// How many changes the store has seen (tests).

@@ -902,3 +902,40 @@ fn secure_cookie_not_shadowed_from_a_parent_domain() {
         .unwrap();
     check(&jar);
 }
+
+/// Through request URIs (what the cookie layer does): the same line for the same URI is known
+/// by its bytes; another URI of the same origin and default path goes through the origin, with
+/// the same result; a stored line from a URI with userinfo is not kept by URI.
+#[test]
+fn the_same_set_cookie_for_the_same_uri_is_known_without_an_origin() {
+    let jar = CookieJar::new();
+    let store = |line: &'static str, u: &str| {
+        let uri: http::Uri = u.parse().unwrap();
+        jar.store_response_cookies_for_uri(&uri, std::iter::once(&HeaderValue::from_static(line)))
+    };
+    let at = "http://h.test/app/x";
+    let line = "sid=abc; Path=/; HttpOnly";
+    store(line, at);
+    assert_eq!(jar.get("sid").as_deref(), Some("abc"));
+    let generation = jar.lock().generation();
+    store(line, at);
+    store(line, "http://h.test/app/y");
+    assert_eq!(jar.lock().generation(), generation, "nothing stored again");
+    // A change in between: stored again.
+    assert_eq!(jar.remove("sid"), 1);
+    store(line, at);
+    assert_eq!(jar.get("sid").as_deref(), Some("abc"));
+    // Another host with the same line is another cookie.
+    store(line, "http://other.test/app/x");
+    assert_eq!(jar.iter().filter(|c| c.name() == "sid").count(), 2);
+    // Several lines, the first one repeating: the others are stored.
+    let uri: http::Uri = at.parse().unwrap();
+    let lines = [HeaderValue::from_static(line), HeaderValue::from_static("n=2")];
+    jar.store_response_cookies_for_uri(&uri, lines.iter());
+    jar.store_response_cookies_for_uri(&uri, std::iter::once(&lines[0]));
+    assert_eq!(jar.get("n").as_deref(), Some("2"));
+    // A request URI with userinfo is not kept (the line still is recognised by its origin).
+    store("u=1", "http://user:pw@h.test/app/x");
+    assert!(jar.lock().last_set_uri().is_none());
+    check(&jar);
+}
