@@ -930,7 +930,10 @@ fn the_same_set_cookie_for_the_same_uri_is_known_without_an_origin() {
     assert_eq!(jar.iter().filter(|c| c.name() == "sid").count(), 2);
     // Several lines, the first one repeating: the others are stored.
     let uri: http::Uri = at.parse().unwrap();
-    let lines = [HeaderValue::from_static(line), HeaderValue::from_static("n=2")];
+    let lines = [
+        HeaderValue::from_static(line),
+        HeaderValue::from_static("n=2"),
+    ];
     jar.store_response_cookies_for_uri(&uri, lines.iter());
     jar.store_response_cookies_for_uri(&uri, std::iter::once(&lines[0]));
     assert_eq!(jar.get("n").as_deref(), Some("2"));
