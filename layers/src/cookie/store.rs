@@ -230,11 +230,8 @@ impl Store {
         origin: &Origin<'_>,
         now: SystemTime,
     ) -> bool {
-        self.purge_expired(now);
-        self.last_set.as_ref().is_some_and(|last| {
-            last.generation == self.generation
-                && *last.line == *line
-                && last.secure == origin.secure
+        self.repeats(line, now, |last| {
+            last.secure == origin.secure
                 && *last.host == *origin.host
                 && *last.dir == *default_path(origin.path)
         })
@@ -248,11 +245,20 @@ impl Store {
         uri: &Uri,
         now: SystemTime,
     ) -> bool {
+        self.repeats(line, now, |last| last.uri.as_ref() == Some(uri))
+    }
+
+    /// Whether `line` is the last line stored, nothing changed since, and `same_request` says
+    /// it answered the same request.
+    fn repeats(
+        &mut self,
+        line: &[u8],
+        now: SystemTime,
+        same_request: impl FnOnce(&LastSet) -> bool,
+    ) -> bool {
         self.purge_expired(now);
         self.last_set.as_ref().is_some_and(|last| {
-            last.generation == self.generation
-                && *last.line == *line
-                && last.uri.as_ref() == Some(uri)
+            last.generation == self.generation && *last.line == *line && same_request(last)
         })
     }
 
