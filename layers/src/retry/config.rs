@@ -90,6 +90,14 @@ impl Default for Retry {
 }
 
 impl Retry {
+    /// The shared retry budget this configuration asks for, built. None with `total=0`: no
+    /// counted retry can happen, so the budget would never be asked.
+    pub(crate) fn build_budget(&self) -> Option<std::sync::Arc<tower::retry::budget::TpsBudget>> {
+        self.budget
+            .filter(|_| self.total != Some(0))
+            .map(|b| std::sync::Arc::new(b.build()))
+    }
+
     /// urllib3's `Retry()`: `total=10`, no backoff, no status retries, idempotent methods only,
     /// `Retry-After` respected, plus the default [`RetryBudget`].
     pub fn new() -> Self {

@@ -35,11 +35,7 @@ impl std::fmt::Debug for RetryLayer {
 impl RetryLayer {
     /// A layer retrying as `retry` says.
     pub fn new(retry: Retry) -> Self {
-        // With `total=0` no counted retry can happen, so the budget would never be asked.
-        let budget = retry
-            .budget
-            .filter(|_| retry.total != Some(0))
-            .map(|b| Arc::new(b.build()));
+        let budget = retry.build_budget();
         RetryLayer {
             config: Arc::new(retry),
             budget,

@@ -111,11 +111,7 @@ enum Decision {
 impl RetryPolicy {
     /// A policy for `retry`, with a fresh budget when `retry` has one.
     pub fn new(retry: Retry) -> Self {
-        // With `total=0` no counted retry can happen, so the budget would never be asked.
-        let budget = retry
-            .budget
-            .filter(|_| retry.total != Some(0))
-            .map(|b| Arc::new(b.build()));
+        let budget = retry.build_budget();
         RetryPolicy::with_budget(Arc::new(retry), budget)
     }
 
