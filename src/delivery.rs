@@ -248,29 +248,27 @@ where
         let cap = parts.idle_cap.clone();
         let within = crate::connect::connect_limit();
         let mut connector = parts.inner.clone();
-        let Some(limit) = parts.limit.clone() else {
-            // The connectors here are ready at once (a resolver that is always ready): then the
-            // connection starts now and the future holds only its connect future.
-            let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
-            if let Poll::Ready(Ok(())) = connector.poll_ready(&mut cx) {
-                let connecting = connector.call(dst);
-                return Box::pin(async move {
-                    let io = crate::connect::within(within, connecting).await?;
-                    Ok(Tracked::wrap(io, None, cap))
-                });
-            }
+        let limit = parts.limit.clone();
+        // The connectors here are ready at once (a resolver that is always ready): with no
+        // per-host slot to wait for, the connection starts now and the future holds only its
+        // connect future (a smaller box than one holding the connector as well).
+        let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+        if limit.is_none() && matches!(connector.poll_ready(&mut cx), Poll::Ready(Ok(()))) {
+            let connecting = connector.call(dst);
             return Box::pin(async move {
-                let connecting = tower::ServiceExt::oneshot(connector, dst);
                 let io = crate::connect::within(within, connecting).await?;
                 Ok(Tracked::wrap(io, None, cap))
             });
-        };
+        }
         Box::pin(async move {
             // Waiting for a slot under `pool_max_per_host` is not connecting.
-            let permit = limit.acquire(&dst).await;
+            let permit = match limit {
+                Some(limit) => Some(limit.acquire(&dst).await),
+                None => None,
+            };
             let connecting = tower::ServiceExt::oneshot(connector, dst);
             let io = crate::connect::within(within, connecting).await?;
-            Ok(Tracked::wrap(io, Some(permit), cap))
+            Ok(Tracked::wrap(io, permit, cap))
         })
     }
 }

@@ -262,8 +262,9 @@ impl Store {
         })
     }
 
-    /// Notes `line` (just stored, from `origin`) as the last Set-Cookie line, unless its expiry
-    /// is `relative` (computed from the time it was read: `Max-Age`).
+    /// Notes `line` (just stored, from `origin`, answering `uri` when it came through one) as
+    /// the last Set-Cookie line, unless its expiry is `relative` (computed from the time it was
+    /// read: a `Max-Age`, or an `Expires` past the 400-day cap).
     pub(crate) fn note_set(
         &mut self,
         line: &str,

@@ -72,13 +72,13 @@ where
     }
 }
 
-/// Appends every default (all its values) whose name the request does not carry and
-/// `without` does not name. One pass over the defaults: `HeaderMap::iter` yields a name's
-/// values together, with the same name reference.
 /// Headers the layers below usually add (Cookie, Authorization, the client's Host): room is
 /// made for them with the defaults, so that adding them does not grow the map.
 const ROOM_BELOW: usize = 3;
 
+/// Appends every default (all its values) whose name the request does not carry and
+/// `without` does not name. One pass over the defaults: `HeaderMap::iter` yields a name's
+/// values together, with the same name reference.
 fn add_defaults(headers: &mut HeaderMap, defaults: &HeaderMap, without: Option<&WithoutHeaders>) {
     // One allocation for the request's headers, not one per growth step. `HeaderMap::reserve(n)`
     // rounds n up to a power of two and keeps a quarter of it free, so ask for room for the
