@@ -303,20 +303,44 @@ fn cpu_time() -> Duration {
     tv(usage.ru_utime) + tv(usage.ru_stime)
 }
 
-/// CPU per request (µs) for `n` sequential requests made by `f`.
-fn cpu_per_request<F: std::future::Future<Output = ()>>(
+/// CPU per request (µs) of the three clients, each making `batches` rounds of `width`
+/// concurrent GETs of `url`, measured in `rounds` interleaved rounds (the clients' order turning
+/// each round), so that a host that drifts during the measurement weighs on all three alike.
+/// Returns (raw, session, reqwest).
+fn cpu_per_request(
     rt: &tokio::runtime::Runtime,
-    n: u32,
-    f: impl Fn() -> F,
-) -> f64 {
-    rt.block_on(f()); // connection established outside the measurement
-    let before = cpu_time();
-    rt.block_on(async {
-        for _ in 0..n {
-            f().await;
+    (raw, session, reqwest): (&Raw, &Session, &reqwest::Client),
+    url: &str,
+    width: usize,
+    batches: u32,
+    rounds: u32,
+) -> [f64; 3] {
+    let uri: http::Uri = url.parse().unwrap();
+    let run = |client: usize| {
+        let before = cpu_time();
+        rt.block_on(async {
+            for _ in 0..batches {
+                match client {
+                    0 => drop(join_all((0..width).map(|_| get_raw(raw, &uri))).await),
+                    1 => drop(join_all((0..width).map(|_| get_session(session, url))).await),
+                    _ => drop(join_all((0..width).map(|_| get_reqwest(reqwest, url))).await),
+                }
+            }
+        });
+        cpu_time() - before
+    };
+    for client in 0..3 {
+        run(client); // connections established (and the pools filled) outside the measurement
+    }
+    let mut total = [Duration::ZERO; 3];
+    for round in 0..rounds as usize {
+        for k in 0..3 {
+            let client = (round + k) % 3;
+            total[client] += run(client);
         }
-    });
-    (cpu_time() - before).as_secs_f64() * 1e6 / n as f64
+    }
+    let requests = f64::from(batches * rounds) * width as f64;
+    total.map(|t| t.as_secs_f64() * 1e6 / requests)
 }
 
 /// A runtime with one worker thread. The server runs on its own; the clients' connection
@@ -362,23 +386,31 @@ fn loopback(c: &mut Criterion) {
     let session = session(&rig);
     let reqwest = reqwest_client(&rig);
 
-    let url = format!("http://{}/", rig.http);
-    let uri: http::Uri = url.parse().unwrap();
-    let n = 20_000;
-    let raw_cpu = cpu_per_request(&rt, n, || get_raw(&raw, &uri));
-    let session_cpu = cpu_per_request(&rt, n, || get_session(&session, &url));
-    let reqwest_cpu = cpu_per_request(&rt, n, || get_reqwest(&reqwest, &url));
+    // The client process's CPU per request (user + system, getrusage): at C=64 over http and
+    // https, as the wall clock below, and for sequential http GETs.
     let counted = if std::env::var_os("LOOPBACK_SERVER").is_some() {
         "client process alone"
     } else {
         "client + server"
     };
-    println!(
-        "cpu per request (getrusage, {counted}, {n} sequential http GETs): raw {raw_cpu:.1} us, \
-         session {session_cpu:.1} us ({:.3}x raw), reqwest {reqwest_cpu:.1} us ({:.3}x raw)",
-        session_cpu / raw_cpu,
-        reqwest_cpu / raw_cpu
-    );
+    let clients = (&raw, &session, &reqwest);
+    for (case, url, width, batches) in [
+        ("C=64 http", format!("http://{}/", rig.http), 64, 100),
+        ("C=64 https", format!("https://{}/", rig.https), 64, 100),
+        ("C=1 http", format!("http://{}/", rig.http), 1, 2_000),
+    ] {
+        let rounds = 10;
+        let [raw_cpu, session_cpu, reqwest_cpu] =
+            cpu_per_request(&rt, clients, &url, width, batches, rounds);
+        println!(
+            "cpu per request (getrusage, {counted}, {case}, {} requests each in {rounds} \
+             interleaved rounds): raw {raw_cpu:.1} us, session {session_cpu:.1} us \
+             ({:.3}x raw), reqwest {reqwest_cpu:.1} us ({:.3}x raw)",
+            batches as usize * width * rounds as usize,
+            session_cpu / raw_cpu,
+            reqwest_cpu / raw_cpu
+        );
+    }
 
     for (scheme, addr) in [("http", rig.http), ("https", rig.https)] {
         let url = format!("{scheme}://{addr}/");

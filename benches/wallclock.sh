@@ -3,7 +3,8 @@
 # client (the loopback bench's criterion run, LOOPBACK_PIN=1) on CPU 1. RUNS runs (default 3)
 # in one go; prints the median of each client's throughput (criterion's middle estimate) over
 # the runs, the ratios, and the client process's CPU per request (getrusage of the client
-# process alone: the server is another process), also as medians.
+# process alone: the server is another process; at C=64 over http and https and at C=1 over
+# http, the three clients interleaved in rounds), also as medians.
 #
 # Usage: bash benches/wallclock.sh            (RUNS=5 for five runs; FILTER=<regex> for
 #                                               other criterion groups, default: c64)
@@ -40,10 +41,10 @@ for path in sys.argv[1:]:
         m = re.search(r"thrpt:\s+\[\S+ \S+ (\S+) (\S+) ", line)
         if m and name:
             thrpt.setdefault(name, []).append(float(m.group(1)) * units[m.group(2)])
-        m = re.search(r"raw ([\d.]+) us, session ([\d.]+) us .*reqwest ([\d.]+) us", line)
+        m = re.search(r"cpu per request \(.*?, (C=\S+ \w+), .*raw ([\d.]+) us, session ([\d.]+) us .*reqwest ([\d.]+) us", line)
         if m:
-            for k, v in zip(("raw", "session", "reqwest"), m.groups()):
-                cpu.setdefault(k, []).append(float(v))
+            for k, v in zip(("raw", "session", "reqwest"), m.groups()[1:]):
+                cpu.setdefault(m.group(1), {}).setdefault(k, []).append(float(v))
 groups = {}
 for name, values in thrpt.items():
     group, client = name.split("/", 1)
@@ -56,11 +57,13 @@ for group, c in groups.items():
         continue
     print(f"| {group} | {raw/1e3:.1f} k | {ses/1e3:.1f} k | {req/1e3:.1f} k | {ses/raw:.2f}x | {ses/req:.2f}x |")
 if cpu:
-    m = {k: statistics.median(v) for k, v in cpu.items()}
     print()
-    print(f"Client process CPU per request (getrusage, 20 000 sequential http GETs, median of {len(cpu['raw'])}): "
-          f"raw {m['raw']:.1f} us, Session {m['session']:.1f} us ({m['session']/m['raw']:.2f}x raw), "
-          f"reqwest {m['reqwest']:.1f} us ({m['reqwest']/m['raw']:.2f}x raw)")
+    print("| client process CPU per request (getrusage, user + system, median of %d runs of 10 interleaved rounds) | raw | Session | reqwest | Session / raw | reqwest / raw |" % (len(sys.argv) - 1))
+    print("|---|---|---|---|---|---|")
+    for case, runs in cpu.items():
+        m = {k: statistics.median(v) for k, v in runs.items()}
+        print(f"| {case} | {m['raw']:.1f} us | {m['session']:.1f} us | {m['reqwest']:.1f} us | "
+              f"{m['session']/m['raw']:.2f}x | {m['reqwest']/m['raw']:.2f}x |")
 EOF
 rm -f "${logs[@]}"
 echo
