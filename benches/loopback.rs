@@ -303,10 +303,10 @@ fn cpu_time() -> Duration {
     tv(usage.ru_utime) + tv(usage.ru_stime)
 }
 
-/// CPU per request (µs) of the three clients, each making `batches` rounds of `width`
-/// concurrent GETs of `url`, measured in `rounds` interleaved rounds (the clients' order turning
-/// each round), so that a host that drifts during the measurement weighs on all three alike.
-/// Returns (raw, session, reqwest).
+/// CPU per request (µs) and throughput (requests/s) of the three clients, each making
+/// `batches` rounds of `width` concurrent GETs of `url`, measured in `rounds` interleaved rounds
+/// (the clients' order turning each round), so that a host that drifts during the measurement
+/// weighs on all three alike. Returns (CPU, throughput), each for raw, session, reqwest.
 fn cpu_per_request(
     rt: &tokio::runtime::Runtime,
     (raw, session, reqwest): (&Raw, &Session, &reqwest::Client),
@@ -314,10 +314,10 @@ fn cpu_per_request(
     width: usize,
     batches: u32,
     rounds: u32,
-) -> [f64; 3] {
+) -> ([f64; 3], [f64; 3]) {
     let uri: http::Uri = url.parse().unwrap();
     let run = |client: usize| {
-        let before = cpu_time();
+        let (before, start) = (cpu_time(), std::time::Instant::now());
         rt.block_on(async {
             for _ in 0..batches {
                 match client {
@@ -327,20 +327,25 @@ fn cpu_per_request(
                 }
             }
         });
-        cpu_time() - before
+        (cpu_time() - before, start.elapsed())
     };
     for client in 0..3 {
         run(client); // connections established (and the pools filled) outside the measurement
     }
-    let mut total = [Duration::ZERO; 3];
+    let (mut cpu, mut wall) = ([Duration::ZERO; 3], [Duration::ZERO; 3]);
     for round in 0..rounds as usize {
         for k in 0..3 {
             let client = (round + k) % 3;
-            total[client] += run(client);
+            let (c, w) = run(client);
+            cpu[client] += c;
+            wall[client] += w;
         }
     }
     let requests = f64::from(batches * rounds) * width as f64;
-    total.map(|t| t.as_secs_f64() * 1e6 / requests)
+    (
+        cpu.map(|t| t.as_secs_f64() * 1e6 / requests),
+        wall.map(|t| requests / t.as_secs_f64()),
+    )
 }
 
 /// A runtime with one worker thread. The server runs on its own; the clients' connection
@@ -400,7 +405,7 @@ fn loopback(c: &mut Criterion) {
         ("C=1 http", format!("http://{}/", rig.http), 1, 2_000),
     ] {
         let rounds = 10;
-        let [raw_cpu, session_cpu, reqwest_cpu] =
+        let ([raw_cpu, session_cpu, reqwest_cpu], [raw_rps, session_rps, reqwest_rps]) =
             cpu_per_request(&rt, clients, &url, width, batches, rounds);
         println!(
             "cpu per request (getrusage, {counted}, {case}, {} requests each in {rounds} \
@@ -409,6 +414,12 @@ fn loopback(c: &mut Criterion) {
             batches as usize * width * rounds as usize,
             session_cpu / raw_cpu,
             reqwest_cpu / raw_cpu
+        );
+        println!(
+            "requests/s (the same rounds, {case}): raw {raw_rps:.0}, session {session_rps:.0} \
+             ({:.3}x raw, {:.3}x reqwest), reqwest {reqwest_rps:.0}",
+            session_rps / raw_rps,
+            session_rps / reqwest_rps
         );
     }
 

@@ -4,7 +4,8 @@
 # in one go; prints the median of each client's throughput (criterion's middle estimate) over
 # the runs, the ratios, and the client process's CPU per request (getrusage of the client
 # process alone: the server is another process; at C=64 over http and https and at C=1 over
-# http, the three clients interleaved in rounds), also as medians.
+# http, the three clients interleaved in rounds, with their throughput in those rounds), also
+# as medians.
 #
 # Usage: bash benches/wallclock.sh            (RUNS=5 for five runs; FILTER=<regex> for
 #                                               other criterion groups, default: c64)
@@ -31,7 +32,7 @@ done
 python3 - "${logs[@]}" <<'EOF'
 import re, statistics, sys
 units = {"elem/s": 1, "Kelem/s": 1e3, "Melem/s": 1e6, "Gelem/s": 1e9}
-thrpt, cpu = {}, {}
+thrpt, cpu, rounds = {}, {}, {}
 for path in sys.argv[1:]:
     name = None
     for line in open(path):
@@ -45,6 +46,10 @@ for path in sys.argv[1:]:
         if m:
             for k, v in zip(("raw", "session", "reqwest"), m.groups()[1:]):
                 cpu.setdefault(m.group(1), {}).setdefault(k, []).append(float(v))
+        m = re.search(r"requests/s \(the same rounds, (C=\S+ \w+)\): raw ([\d.]+), session ([\d.]+) .*reqwest ([\d.]+)", line)
+        if m:
+            for k, v in zip(("raw", "session", "reqwest"), m.groups()[1:]):
+                rounds.setdefault(m.group(1), {}).setdefault(k, []).append(float(v))
 groups = {}
 for name, values in thrpt.items():
     group, client = name.split("/", 1)
@@ -56,6 +61,14 @@ for group, c in groups.items():
     if None in (raw, ses, req):
         continue
     print(f"| {group} | {raw/1e3:.1f} k | {ses/1e3:.1f} k | {req/1e3:.1f} k | {ses/raw:.2f}x | {ses/req:.2f}x |")
+if rounds:
+    print()
+    print("| requests/s in the interleaved rounds (median of %d runs) | raw | Session | reqwest | Session / raw | Session / reqwest |" % (len(sys.argv) - 1))
+    print("|---|---|---|---|---|---|")
+    for case, runs in rounds.items():
+        m = {k: statistics.median(v) for k, v in runs.items()}
+        print(f"| {case} | {m['raw']/1e3:.1f} k | {m['session']/1e3:.1f} k | {m['reqwest']/1e3:.1f} k | "
+              f"{m['session']/m['raw']:.2f}x | {m['session']/m['reqwest']:.2f}x |")
 if cpu:
     print()
     print("| client process CPU per request (getrusage, user + system, median of %d runs of 10 interleaved rounds) | raw | Session | reqwest | Session / raw | reqwest / raw |" % (len(sys.argv) - 1))
