@@ -3,8 +3,11 @@
 
 command -v valgrind >/dev/null || { echo "needs valgrind (apt-get install -y valgrind)" >&2; exit 1; }
 
-# Release build of one bench of a checkout; prints the path of its binary.
+# Release build of one bench of a checkout; prints the path of a copy of its binary (in BIN_DIR,
+# removed on exit). A copy, because a baseline with the same dependencies builds its bench
+# under the same file name in a shared target dir, over the current build's.
 # $1: checkout dir, $2: bench name. CARGO_TARGET_DIR is honoured as cargo does.
+BIN_DIR=$(mktemp -d /tmp/bench-bin-XXXX)
 bench_binary() {
   local log bin
   log=$(mktemp /tmp/bench-build-XXXX)
@@ -17,7 +20,11 @@ bench_binary() {
     exit 1
   fi
   rm -f "$log"
-  echo "$bin"
+  local copy
+  copy=$(mktemp "$BIN_DIR/$2-XXXX")
+  cp "$bin" "$copy"
+  chmod +x "$copy"
+  echo "$copy"
 }
 
 # `pinned CPU command...`: the command pinned to that CPU when taskset and 2 CPUs exist.
@@ -50,6 +57,7 @@ BASE_WT=""
 SERVER_PID=""
 SERVER_FILE=""
 cleanup() {
+  rm -rf "$BIN_DIR"
   if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; fi
   if [ -n "$SERVER_FILE" ]; then rm -f "$SERVER_FILE"; fi
   if [ -n "$BASE_WT" ]; then git worktree remove --force "$BASE_WT" >/dev/null 2>&1 || true; fi
