@@ -383,30 +383,30 @@ fn server_runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-fn loopback(c: &mut Criterion) {
-    let rig = start_server();
-    let rt = one_worker_runtime();
-    let _guard = rt.enter();
-    let raw = raw_client(&rig);
-    let session = session(&rig);
-    let reqwest = reqwest_client(&rig);
-
-    // The client process's CPU per request (user + system, getrusage): at C=64 over http and
-    // https, as the wall clock below, and for sequential http GETs.
+/// Prints [`cpu_per_request`]'s figures for each (scheme, width, batches) case, ten rounds each.
+fn report_rounds(
+    rt: &tokio::runtime::Runtime,
+    clients: (&Raw, &Session, &reqwest::Client),
+    rig: &Rig,
+    cases: &[(&str, usize, u32)],
+    runtime: &str,
+) {
     let counted = if std::env::var_os("LOOPBACK_SERVER").is_some() {
         "client process alone"
     } else {
         "client + server"
     };
-    let clients = (&raw, &session, &reqwest);
-    for (case, url, width, batches) in [
-        ("C=64 http", format!("http://{}/", rig.http), 64, 100),
-        ("C=64 https", format!("https://{}/", rig.https), 64, 100),
-        ("C=1 http", format!("http://{}/", rig.http), 1, 2_000),
-    ] {
-        let rounds = 10;
+    let rounds = 10;
+    for &(scheme, width, batches) in cases {
+        let addr = if scheme == "https" {
+            rig.https
+        } else {
+            rig.http
+        };
+        let url = format!("{scheme}://{addr}/");
+        let case = format!("C={width} {scheme}{runtime}");
         let ([raw_cpu, session_cpu, reqwest_cpu], [raw_rps, session_rps, reqwest_rps]) =
-            cpu_per_request(&rt, clients, &url, width, batches, rounds);
+            cpu_per_request(rt, clients, &url, width, batches, rounds);
         println!(
             "cpu per request (getrusage, {counted}, {case}, {} requests each in {rounds} \
              interleaved rounds): raw {raw_cpu:.1} us, session {session_cpu:.1} us \
@@ -422,6 +422,25 @@ fn loopback(c: &mut Criterion) {
             session_rps / reqwest_rps
         );
     }
+}
+
+fn loopback(c: &mut Criterion) {
+    let rig = start_server();
+    let rt = one_worker_runtime();
+    let _guard = rt.enter();
+    let raw = raw_client(&rig);
+    let session = session(&rig);
+    let reqwest = reqwest_client(&rig);
+
+    // The client process's CPU per request and its throughput, the clients interleaved in
+    // rounds: at C=64 over http and https, as the wall clock below, and for sequential http GETs.
+    report_rounds(
+        &rt,
+        (&raw, &session, &reqwest),
+        &rig,
+        &[("http", 64, 100), ("https", 64, 100), ("http", 1, 2_000)],
+        "",
+    );
 
     for (scheme, addr) in [("http", rig.http), ("https", rig.https)] {
         let url = format!("{scheme}://{addr}/");
@@ -472,6 +491,15 @@ fn loopback(c: &mut Criterion) {
     let session_ct = self::session(&rig);
     let reqwest_ct = reqwest_client(&rig);
     let url = format!("http://{}/", rig.http);
+    // The C=64 rounds again on this runtime: the work alone, without the hand-offs between the
+    // request loop and the worker thread that the runtime above adds (and that vary run to run).
+    report_rounds(
+        &ct,
+        (&raw_ct, &session_ct, &reqwest_ct),
+        &rig,
+        &[("http", 64, 100), ("https", 64, 100)],
+        " current-thread",
+    );
     let g = group(c, "get_small_http_c1_current_thread", 1);
     bench_clients(g, &ct, (&raw_ct, &session_ct, &reqwest_ct), &url, 1);
 }

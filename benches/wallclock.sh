@@ -42,11 +42,11 @@ for path in sys.argv[1:]:
         m = re.search(r"thrpt:\s+\[\S+ \S+ (\S+) (\S+) ", line)
         if m and name:
             thrpt.setdefault(name, []).append(float(m.group(1)) * units[m.group(2)])
-        m = re.search(r"cpu per request \(.*?, (C=\S+ \w+), .*raw ([\d.]+) us, session ([\d.]+) us .*reqwest ([\d.]+) us", line)
+        m = re.search(r"cpu per request \(.*?, (C=[^,]+), \d+ requests.*raw ([\d.]+) us, session ([\d.]+) us .*reqwest ([\d.]+) us", line)
         if m:
             for k, v in zip(("raw", "session", "reqwest"), m.groups()[1:]):
                 cpu.setdefault(m.group(1), {}).setdefault(k, []).append(float(v))
-        m = re.search(r"requests/s \(the same rounds, (C=\S+ \w+)\): raw ([\d.]+), session ([\d.]+) .*reqwest ([\d.]+)", line)
+        m = re.search(r"requests/s \(the same rounds, (C=[^)]+)\): raw ([\d.]+), session ([\d.]+) .*reqwest ([\d.]+)", line)
         if m:
             for k, v in zip(("raw", "session", "reqwest"), m.groups()[1:]):
                 rounds.setdefault(m.group(1), {}).setdefault(k, []).append(float(v))
