@@ -541,8 +541,7 @@ fn current_thread_runtime() -> tokio::runtime::Runtime {
 /// Profiling mode, outside criterion:
 /// `LOOPBACK_PROFILE=<raw|raw_headers|session|reqwest|client|facade>:<n>[:<mode>[+<mode>...]]`
 /// makes `n` sequential plain-http GETs (small, of the 1 MiB body, 64 at once each, small on a
-/// current-thread client runtime, or small over https with HTTP/1.1: raw, session and reqwest
-/// only) with one client (after one warm-up request) and exits, for `valgrind --tool=callgrind`
+/// current-thread client runtime, or small over https with HTTP/1.1) with one client (after one warm-up request) and exits, for `valgrind --tool=callgrind`
 /// (instructions) or `strace -f -c` (system calls): the difference between two `n` is the cost
 /// per request, server included. Session only, a logged-in one (three cookies for the server's
 /// host): `newpath`, each request to a path not requested before (`/p<i>`); `newhost`, each to a
@@ -627,13 +626,27 @@ fn profile(spec: &str) {
             let session = if client == "session" {
                 session(&rig)
             } else {
-                Session::from_service(HttpClient::builder().trust_env(false).build().unwrap())
+                Session::from_service(
+                    HttpClient::builder()
+                        .trust_env(false)
+                        .add_root_certificate(
+                            Certificate::from_pem(rig.cert_pem.as_bytes()).unwrap(),
+                        )
+                        .http1_only()
+                        .build()
+                        .unwrap(),
+                )
             };
             rt.block_on(steps(n, width, || get_session(&session, &url)));
         }
         // Diagnostics: this crate's pooled client alone (no layers, no facade).
         "client" => {
-            let client = HttpClient::builder().trust_env(false).build().unwrap();
+            let client = HttpClient::builder()
+                .trust_env(false)
+                .add_root_certificate(Certificate::from_pem(rig.cert_pem.as_bytes()).unwrap())
+                .http1_only()
+                .build()
+                .unwrap();
             rt.block_on(steps(n, width, || async {
                 let req = http::Request::get(uri.clone())
                     .body(tower_requests::Body::empty())
