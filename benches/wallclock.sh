@@ -31,8 +31,17 @@ done
 
 python3 - "${logs[@]}" <<'EOF'
 import re, statistics, sys
+runs = len(sys.argv) - 1
 units = {"elem/s": 1, "Kelem/s": 1e3, "Melem/s": 1e6, "Gelem/s": 1e9}
-thrpt, cpu, rounds = {}, {}, {}
+names = {"raw_hyper_util": "raw", "session": "session", "reqwest": "reqwest"}
+# {table: {case: {client: [value per run]}}}
+tables = {"criterion": {}, "rounds": {}, "cpu": {}}
+patterns = {
+    "cpu": r"cpu per request \(.*?, (C=[^,]+), \d+ requests.*raw ([\d.]+) us, session ([\d.]+) us .*reqwest ([\d.]+) us",
+    "rounds": r"requests/s \(the same rounds, (C=[^)]+)\): raw ([\d.]+), session ([\d.]+) .*reqwest ([\d.]+)",
+}
+def add(table, case, client, value):
+    tables[table].setdefault(case, {}).setdefault(client, []).append(value)
 for path in sys.argv[1:]:
     name = None
     for line in open(path):
@@ -41,42 +50,31 @@ for path in sys.argv[1:]:
             name = m.group(1)
         m = re.search(r"thrpt:\s+\[\S+ \S+ (\S+) (\S+) ", line)
         if m and name:
-            thrpt.setdefault(name, []).append(float(m.group(1)) * units[m.group(2)])
-        m = re.search(r"cpu per request \(.*?, (C=[^,]+), \d+ requests.*raw ([\d.]+) us, session ([\d.]+) us .*reqwest ([\d.]+) us", line)
-        if m:
-            for k, v in zip(("raw", "session", "reqwest"), m.groups()[1:]):
-                cpu.setdefault(m.group(1), {}).setdefault(k, []).append(float(v))
-        m = re.search(r"requests/s \(the same rounds, (C=[^)]+)\): raw ([\d.]+), session ([\d.]+) .*reqwest ([\d.]+)", line)
-        if m:
-            for k, v in zip(("raw", "session", "reqwest"), m.groups()[1:]):
-                rounds.setdefault(m.group(1), {}).setdefault(k, []).append(float(v))
-groups = {}
-for name, values in thrpt.items():
-    group, client = name.split("/", 1)
-    groups.setdefault(group, {})[client] = statistics.median(values)
-print("| group (median of %d runs, requests/s) | raw | Session | reqwest | Session / raw | Session / reqwest |" % (len(sys.argv) - 1))
-print("|---|---|---|---|---|---|")
-for group, c in groups.items():
-    raw, ses, req = c.get("raw_hyper_util"), c.get("session"), c.get("reqwest")
-    if None in (raw, ses, req):
-        continue
-    print(f"| {group} | {raw/1e3:.1f} k | {ses/1e3:.1f} k | {req/1e3:.1f} k | {ses/raw:.2f}x | {ses/req:.2f}x |")
-if rounds:
+            group, client = name.split("/", 1)
+            add("criterion", group, names.get(client, client), float(m.group(1)) * units[m.group(2)])
+        for table, pattern in patterns.items():
+            m = re.search(pattern, line)
+            if m:
+                for client, v in zip(("raw", "session", "reqwest"), m.groups()[1:]):
+                    add(table, m.group(1), client, float(v))
+def show(table, title, value, ratios):
+    if not tables[table]:
+        return
+    print(f"| {title} (median of {runs} runs) | raw | Session | reqwest | " + " | ".join(r[0] for r in ratios) + " |")
+    print("|---|---|---|---|" + "---|" * len(ratios))
+    for case, c in tables[table].items():
+        if len(c) < 3:
+            continue
+        m = {k: statistics.median(v) for k, v in c.items()}
+        cells = [value(m[k]) for k in ("raw", "session", "reqwest")]
+        cells += [f"{m[a] / m[b]:.2f}x" for _, a, b in ratios]
+        print(f"| {case} | " + " | ".join(cells) + " |")
     print()
-    print("| requests/s in the interleaved rounds (median of %d runs) | raw | Session | reqwest | Session / raw | Session / reqwest |" % (len(sys.argv) - 1))
-    print("|---|---|---|---|---|---|")
-    for case, runs in rounds.items():
-        m = {k: statistics.median(v) for k, v in runs.items()}
-        print(f"| {case} | {m['raw']/1e3:.1f} k | {m['session']/1e3:.1f} k | {m['reqwest']/1e3:.1f} k | "
-              f"{m['session']/m['raw']:.2f}x | {m['session']/m['reqwest']:.2f}x |")
-if cpu:
-    print()
-    print("| client process CPU per request (getrusage, user + system, median of %d runs of 10 interleaved rounds) | raw | Session | reqwest | Session / raw | reqwest / raw |" % (len(sys.argv) - 1))
-    print("|---|---|---|---|---|---|")
-    for case, runs in cpu.items():
-        m = {k: statistics.median(v) for k, v in runs.items()}
-        print(f"| {case} | {m['raw']:.1f} us | {m['session']:.1f} us | {m['reqwest']:.1f} us | "
-              f"{m['session']/m['raw']:.2f}x | {m['reqwest']/m['raw']:.2f}x |")
+throughput = [("Session / raw", "session", "raw"), ("Session / reqwest", "session", "reqwest")]
+show("criterion", "criterion group, requests/s", lambda v: f"{v / 1e3:.1f} k", throughput)
+show("rounds", "requests/s in the interleaved rounds", lambda v: f"{v / 1e3:.1f} k", throughput)
+show("cpu", "client process CPU per request (getrusage, user + system, 10 interleaved rounds)",
+     lambda v: f"{v:.1f} us", [("Session / raw", "session", "raw"), ("reqwest / raw", "reqwest", "raw")])
 EOF
 rm -f "${logs[@]}"
 echo
