@@ -478,6 +478,13 @@ fn loopback(c: &mut Criterion) {
         .no_proxy()
         .build()
         .unwrap();
+    report_rounds(
+        &rt,
+        (&raw_h2, &session_h2, &reqwest_h2),
+        &rig,
+        &[("https", 64, 100)],
+        " HTTP/2",
+    );
     let url = format!("https://{}/", rig.https);
     let g = group(c, "get_small_h2_tls_c64", 64);
     bench_clients(g, &rt, (&raw_h2, &session_h2, &reqwest_h2), &url, 64);
