@@ -239,6 +239,17 @@ fn session(rig: &Rig) -> Session {
         .unwrap()
 }
 
+/// This crate's pooled client alone, as the Session builds it for the rig (HTTP/1.1, the rig's
+/// certificate trusted): the diagnostic clients' transport.
+fn diagnostic_client(rig: &Rig) -> HttpClient {
+    HttpClient::builder()
+        .trust_env(false)
+        .add_root_certificate(Certificate::from_pem(rig.cert_pem.as_bytes()).unwrap())
+        .http1_only()
+        .build()
+        .unwrap()
+}
+
 fn reqwest_client(rig: &Rig) -> reqwest::Client {
     reqwest::Client::builder()
         .tls_backend_preconfigured(client_tls(rig))
@@ -307,7 +318,7 @@ fn cpu_time() -> Duration {
 /// `batches` rounds of `width` concurrent GETs of `url`, measured in `rounds` interleaved rounds
 /// (the clients' order turning each round), so that a host that drifts during the measurement
 /// weighs on all three alike. Returns (CPU, throughput), each for raw, session, reqwest.
-fn cpu_per_request(
+fn interleaved_rounds(
     rt: &tokio::runtime::Runtime,
     (raw, session, reqwest): (&Raw, &Session, &reqwest::Client),
     url: &str,
@@ -383,7 +394,7 @@ fn server_runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// Prints [`cpu_per_request`]'s figures for each (scheme, width, batches) case, ten rounds each.
+/// Prints [`interleaved_rounds`]' figures for each (scheme, width, batches) case, ten rounds each.
 fn report_rounds(
     rt: &tokio::runtime::Runtime,
     clients: (&Raw, &Session, &reqwest::Client),
@@ -406,7 +417,7 @@ fn report_rounds(
         let url = format!("{scheme}://{addr}/");
         let case = format!("C={width} {scheme}{runtime}");
         let ([raw_cpu, session_cpu, reqwest_cpu], [raw_rps, session_rps, reqwest_rps]) =
-            cpu_per_request(rt, clients, &url, width, batches, rounds);
+            interleaved_rounds(rt, clients, &url, width, batches, rounds);
         println!(
             "cpu per request (getrusage, {counted}, {case}, {} requests each in {rounds} \
              interleaved rounds): raw {raw_cpu:.1} us, session {session_cpu:.1} us \
@@ -548,12 +559,13 @@ fn current_thread_runtime() -> tokio::runtime::Runtime {
 /// Profiling mode, outside criterion:
 /// `LOOPBACK_PROFILE=<raw|raw_headers|session|reqwest|client|facade>:<n>[:<mode>[+<mode>...]]`
 /// makes `n` sequential plain-http GETs (small, of the 1 MiB body, 64 at once each, small on a
-/// current-thread client runtime, or small over https with HTTP/1.1) with one client (after one warm-up request) and exits, for `valgrind --tool=callgrind`
-/// (instructions) or `strace -f -c` (system calls): the difference between two `n` is the cost
-/// per request, server included. Session only, a logged-in one (three cookies for the server's
-/// host): `newpath`, each request to a path not requested before (`/p<i>`); `newhost`, each to a
-/// host not seen before (the server's other addresses, `LOOPBACK_HOSTS` of them, at least
-/// `n + 1`), a new connection each time.
+/// current-thread client runtime, or small over https with HTTP/1.1) with one client (after one
+/// warm-up request) and exits, for `valgrind --tool=callgrind` (instructions) or `strace -f -c`
+/// (system calls): the difference between two `n` is the cost per request, server included.
+/// Session only, a logged-in one (three cookies for the server's host): `newpath`, each request
+/// to a path not requested before (`/p<i>`); `newhost`, each to a host not seen before (the
+/// server's other addresses, `LOOPBACK_HOSTS` of them, at least `n + 1`), a new connection each
+/// time.
 fn profile(spec: &str) {
     let mut fields = spec.split(':');
     let (client, n) = (fields.next().unwrap(), fields.next().expect("<client>:<n>"));
@@ -633,27 +645,13 @@ fn profile(spec: &str) {
             let session = if client == "session" {
                 session(&rig)
             } else {
-                Session::from_service(
-                    HttpClient::builder()
-                        .trust_env(false)
-                        .add_root_certificate(
-                            Certificate::from_pem(rig.cert_pem.as_bytes()).unwrap(),
-                        )
-                        .http1_only()
-                        .build()
-                        .unwrap(),
-                )
+                Session::from_service(diagnostic_client(&rig))
             };
             rt.block_on(steps(n, width, || get_session(&session, &url)));
         }
         // Diagnostics: this crate's pooled client alone (no layers, no facade).
         "client" => {
-            let client = HttpClient::builder()
-                .trust_env(false)
-                .add_root_certificate(Certificate::from_pem(rig.cert_pem.as_bytes()).unwrap())
-                .http1_only()
-                .build()
-                .unwrap();
+            let client = diagnostic_client(&rig);
             rt.block_on(steps(n, width, || async {
                 let req = http::Request::get(uri.clone())
                     .body(tower_requests::Body::empty())
