@@ -200,21 +200,16 @@ impl DefaultCookieStore {
         let Some(first) = set_cookies.next() else {
             return;
         };
-        if self
+        let repeated = self
             .lock()
-            .repeats_last_set_for_uri(first.as_bytes(), uri, now)
-        {
-            let mut rest = set_cookies.peekable();
-            if rest.peek().is_some() {
-                with_uri_origin(uri, |origin| {
-                    self.store_from_at(origin, &mut rest, now, Some(uri))
-                });
-            }
+            .repeats_last_set_for_uri(first.as_bytes(), uri, now);
+        let mut rest = set_cookies.peekable();
+        if repeated && rest.peek().is_none() {
             return;
         }
-        let mut all = std::iter::once(first).chain(set_cookies);
+        let mut lines = (!repeated).then_some(first).into_iter().chain(rest);
         with_uri_origin(uri, |origin| {
-            self.store_from_at(origin, &mut all, now, Some(uri))
+            self.store_from_at(origin, &mut lines, now, Some(uri))
         });
     }
 
