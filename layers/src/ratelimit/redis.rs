@@ -302,10 +302,11 @@ impl KeyState {
         listed + spilled
     }
 
-    /// Where this member's slots might still overlap another incarnation of the key: from its
-    /// last answer, or a `LINGER_MS` ago (a key lost sooner was not expired).
-    fn own_ref(&self, now: i64) -> i64 {
-        self.seen_at.max(now - LINGER_MS * 1000)
+    /// The area (µs) of this member's slots that might still overlap another incarnation of
+    /// the key: after its last answer, or after `LINGER_MS` ago (a key lost sooner was not
+    /// expired).
+    fn own_to_come(&self, now: i64, t_us: i64) -> i64 {
+        self.own_after(self.seen_at.max(now - LINGER_MS * 1000), t_us)
     }
 
     fn idle(&self) -> bool {
@@ -352,7 +353,8 @@ fn key_state<'a>(keys: &'a mut HashMap<String, KeyState>, key: &str, now: i64) -
     keys.entry(key.to_owned()).or_default()
 }
 
-/// What one call to Redis carries besides the call itself.
+/// What one call to Redis carries besides the call itself (all 0 / none: nothing known).
+#[derive(Default)]
 struct Report {
     known_inc: i64,
     own: i64,
@@ -421,7 +423,7 @@ impl Shared {
                     // area, and not before the latest TAT it saw there.
                     Some(s) if s.inc != 0 => {
                         s.prune(now);
-                        let own = s.own_after(s.own_ref(now), self.t_us());
+                        let own = s.own_to_come(now, self.t_us());
                         let floor = own
                             .saturating_mul(i64::from(self.cfg.expected_members))
                             .max(s.hint.saturating_sub(now));
@@ -449,18 +451,11 @@ impl Shared {
         let now = self.redis_now_us();
         let mut keys = self.keys();
         let Some(s) = keys.get_mut(key) else {
-            return Report {
-                known_inc: 0,
-                own: 0,
-                hint: 0,
-                lane_tat: 0,
-                lane_from: 0,
-                since: None,
-            };
+            return Report::default();
         };
         s.prune(now);
         let own = if s.inc != 0 {
-            s.own_after(s.own_ref(now), self.t_us())
+            s.own_to_come(now, self.t_us())
         } else {
             0
         };
