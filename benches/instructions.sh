@@ -14,6 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source benches/lib.sh
+needs valgrind valgrind
 N1=${N1:-1000}
 N2=${N2:-3000}
 CLIENTS=${CLIENTS:-"raw raw_headers reqwest session"}

@@ -1,7 +1,10 @@
-# Shell functions shared by benches/instructions.sh and benches/regressions.sh (sourced from the
-# repository root, after `set -euo pipefail`; not run on its own).
+# Shell functions shared by the scripts in benches/ (sourced from the repository root, after
+# `set -euo pipefail`; not run on its own).
 
-command -v valgrind >/dev/null || { echo "needs valgrind (apt-get install -y valgrind)" >&2; exit 1; }
+# `needs PROGRAM PACKAGE`: stop with what to install when PROGRAM is missing.
+needs() {
+  command -v "$1" >/dev/null || { echo "needs $1 (apt-get install -y $2)" >&2; exit 1; }
+}
 
 # Release build of one bench of a checkout; prints the path of a copy of its binary (in BIN_DIR,
 # removed on exit). A copy, because a baseline with the same dependencies builds its bench

@@ -598,7 +598,13 @@ fn profile(spec: &str) {
     match client {
         "raw" => {
             let raw = raw_client(&rig);
-            rt.block_on(steps(n, width, || get_raw(&raw, &uri)));
+            // `LOOPBACK_BUSY_NS=<ns>` (diagnostics): the raw client also spins that long before
+            // each request, to see what the same extra work per request costs on each runtime.
+            let busy = std::env::var("LOOPBACK_BUSY_NS").map_or(0, |v| v.parse().expect("ns"));
+            rt.block_on(steps(n, width, || async {
+                busy_wait(Duration::from_nanos(busy));
+                get_raw(&raw, &uri).await
+            }));
         }
         // Diagnostics: the raw client sending the same request head as the default Session
         // (its three default headers), built per request as a raw-client user would.
@@ -673,6 +679,18 @@ fn profile(spec: &str) {
         "connections accepted: {}",
         ACCEPTED.load(std::sync::atomic::Ordering::Relaxed)
     );
+}
+
+/// Spin (no sleep, no system call but the clock's) for `d`; nothing at all, not even a clock
+/// read, for zero, so that the raw client's counts are untouched by default.
+fn busy_wait(d: Duration) {
+    if d.is_zero() {
+        return;
+    }
+    let start = std::time::Instant::now();
+    while start.elapsed() < d {
+        std::hint::spin_loop();
+    }
 }
 
 /// `n + 1` steps (the first warms up) of `width` concurrent calls of `one`.

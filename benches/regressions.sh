@@ -26,6 +26,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source benches/lib.sh
+needs valgrind valgrind
 BASELINE=${1:-1c4af85}
 N1=${N1:-1000}
 N2=${N2:-3000}
