@@ -942,3 +942,31 @@ fn the_same_set_cookie_for_the_same_uri_is_known_without_an_origin() {
     assert!(jar.lock().last_set_uri().is_none());
     check(&jar);
 }
+
+/// The repeated line is recognised by the request URI's bytes: the same URI written the same
+/// way is the same request; a URI that differs in any part (even only in the host's case, which
+/// `Uri`'s `==` ignores) is not, and its line goes through the origin instead.
+#[test]
+fn a_repeated_line_is_known_by_the_request_uri_written_the_same_way() {
+    let jar = CookieJar::new();
+    let at: http::Uri = "http://h.test/app/x?q=1".parse().unwrap();
+    let line = HeaderValue::from_static("sid=abc; Path=/");
+    jar.store_response_cookies_for_uri(&at, std::iter::once(&line));
+    let now = SystemTime::now();
+    let known = |u: &str| {
+        let uri: http::Uri = u.parse().unwrap();
+        jar.lock()
+            .repeats_last_set_for_uri(line.as_bytes(), &uri, now)
+    };
+    assert!(known("http://h.test/app/x?q=1"));
+    for other in [
+        "https://h.test/app/x?q=1",
+        "http://H.test/app/x?q=1",
+        "http://h.test:8080/app/x?q=1",
+        "http://h.test/app/y?q=1",
+        "http://h.test/app/x?q=2",
+        "http://h.test/app/x",
+    ] {
+        assert!(!known(other), "{other}");
+    }
+}
