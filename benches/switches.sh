@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=benches/lib.sh
 source benches/lib.sh
-[ -x /usr/bin/time ] || { echo "needs /usr/bin/time (apt-get install -y time)" >&2; exit 1; }
+needs /usr/bin/time time
 CLIENTS=${CLIENTS:-"raw client facade session"}
 MODES=${MODES:-"c64 c64+tls c64+ct c64+tls+ct"}
 RUNS=${RUNS:-5}
