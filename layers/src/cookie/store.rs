@@ -70,9 +70,11 @@ struct LastSet {
 /// short URL, against a few dozen here): a URI that differs only that way is not taken for the
 /// same request, so its line goes the slower way through the parser, with the same result.
 fn same_uri_bytes(a: &Uri, b: &Uri) -> bool {
+    use http::uri::{Authority, PathAndQuery};
     a.scheme_str() == b.scheme_str()
-        && a.authority().map(|a| a.as_str()) == b.authority().map(|a| a.as_str())
-        && a.path_and_query().map(|p| p.as_str()) == b.path_and_query().map(|p| p.as_str())
+        && a.authority().map(Authority::as_str) == b.authority().map(Authority::as_str)
+        && a.path_and_query().map(PathAndQuery::as_str)
+            == b.path_and_query().map(PathAndQuery::as_str)
 }
 
 impl fmt::Debug for LastSet {
